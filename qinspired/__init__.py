@@ -1,0 +1,33 @@
+"""qinspired: quantum-inspired machine learning in JAX.
+
+Classical models that borrow the structure of quantum circuits (tensor networks, product
+and MPS-simulated feature-map kernels, random Fourier features of Pauli encodings), each
+paired with the exact simulation of the circuit it imitates so the two can be compared on
+the same data. Users meet the models as scikit-learn estimators; underneath is a pure-JAX
+core of jitted functions over pytrees.
+
+Run ``qinspired info`` (or call :func:`qinspired.info`) to see the versions and devices
+in use.
+"""
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+try:
+    __version__: str = _version("qinspired")
+except _PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
+
+from qinspired._info import info
+
+# ---------------------------------------------------------------------------------------
+# Public re-exports: one `from qinspired.<module> import <name>` line per public name,
+# each name also added to `__all__` below (kept sorted; a test checks).
+# ---------------------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------------------
+
+__all__ = [
+    "__version__",
+    "info",
+]

@@ -1,0 +1,132 @@
+"""Input checks shared by the whole library.
+
+Every check raises a ``ValueError`` (or a subclass) whose message says what
+was wrong, where, and what is allowed, so that bad input never reaches JAX.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SimulationTooLargeError",
+    "as_float_array",
+    "available_memory_bytes",
+    "check_memory",
+    "format_bytes",
+    "is_traced",
+]
+
+
+class SimulationTooLargeError(ValueError, MemoryError):
+    """A simulation would need more memory than the device has.
+
+    It is both a ``ValueError`` (the request is invalid for this machine) and
+    a ``MemoryError``, so either ``except`` clause catches it.
+    """
+
+
+def is_traced(value: Any) -> bool:
+    """Return True when ``value`` is a JAX tracer (inside jit, vmap or grad)."""
+    import jax
+
+    return isinstance(value, jax.core.Tracer)
+
+
+def as_float_array(value: Any, name: str) -> np.ndarray:
+    """Convert ``value`` to a floating NumPy array and reject NaN or inf.
+
+    Parameters
+    ----------
+    value : array_like
+        The input.
+    name : str
+        How the input is called in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float array (float64 unless the input already was float32).
+    """
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        where = tuple(int(i) for i in bad)
+        raise ValueError(
+            f"{name} contains NaN or inf (first at index {where}); "
+            "all values must be finite"
+        )
+    return arr
+
+
+def format_bytes(n_bytes: float) -> str:
+    """Format a byte count with a binary unit, e.g. ``'8.0 GiB'``."""
+    value = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if value < 1024 or unit == "EiB":
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def available_memory_bytes(device: Any = None) -> int:
+    """Memory the simulation may use on ``device`` (default: JAX's first device).
+
+    On accelerators this is the allocator's limit minus what is in use; on
+    the CPU it is the operating system's available memory.
+    """
+    import jax
+
+    dev = device if device is not None else jax.devices()[0]
+    stats = None
+    if dev.platform != "cpu":
+        try:
+            stats = dev.memory_stats()
+        except Exception:
+            stats = None
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
+    """Raise :class:`SimulationTooLargeError` if ``n_bytes`` will not fit.
+
+    Parameters
+    ----------
+    n_bytes : int
+        The estimated peak memory of the computation.
+    what : str
+        A description of the computation for the message, e.g.
+        ``"statevector simulation of 30 qubits for 100 data points"``.
+    device : jax.Device, optional
+        The device to check (default: JAX's first device).
+    """
+    limit = available_memory_bytes(device)
+    if n_bytes > limit:
+        raise SimulationTooLargeError(
+            f"{what} needs about {format_bytes(n_bytes)}, but only "
+            f"{format_bytes(limit)} is available on the device; use fewer qubits, "
+            "a smaller batch, or an approximate (MPS) simulation"
+        )

@@ -1,0 +1,63 @@
+"""Exact circuit simulation in JAX.
+
+Circuits (:class:`Circuit`) are immutable and validated when built; their
+gate angles come from data features, trainable weights or constants.
+:func:`statevector` simulates them exactly, jitted and vectorised over
+batches; the measurement functions turn states into probabilities,
+expectation values, samples and reduced density matrices.
+
+Qubit-ordering convention (used everywhere in qinspired): wire 0 is the
+**most significant** bit of the amplitude index, so the basis state
+:math:`|b_0 b_1 \\dots b_{n-1}\\rangle` has index
+:math:`\\sum_q b_q 2^{n-1-q}`. Qiskit uses the opposite order (its qubit 0 is
+the least significant bit); PennyLane uses ours.
+"""
+
+from qinspired.circuits.circuit import (
+    Angle,
+    Circuit,
+    CircuitBuilder,
+    Factor,
+    Operation,
+    const,
+    feature,
+    weight,
+)
+from qinspired.circuits.gates import GATES, GateSpec, gate_matrix, register_gate
+from qinspired.circuits.measure import (
+    expectation,
+    expval,
+    marginal_probabilities,
+    probabilities,
+    reduced_density_matrix,
+    sample,
+)
+from qinspired.circuits.observables import PauliSum, pauli
+from qinspired.circuits.statevector import as_circuit, statevector, statevector_fn, unitary
+
+__all__ = [
+    "GATES",
+    "Angle",
+    "Circuit",
+    "CircuitBuilder",
+    "Factor",
+    "GateSpec",
+    "Operation",
+    "PauliSum",
+    "as_circuit",
+    "const",
+    "expectation",
+    "expval",
+    "feature",
+    "gate_matrix",
+    "marginal_probabilities",
+    "pauli",
+    "probabilities",
+    "reduced_density_matrix",
+    "register_gate",
+    "sample",
+    "statevector",
+    "statevector_fn",
+    "unitary",
+    "weight",
+]
