@@ -103,7 +103,7 @@ def _diag_run(ops: list[Operation], ids: list[tuple[int, ...]], n_qubits: int):
                 entry[1].append(a[p])
         entry[2] = entry[2] + b
     fused = tuple(
-        (wires, tuple(p), np.asarray(rows_a).reshape(len(p), -1), bsum)
+        (wires, tuple(p), np.asarray(rows_a).reshape(len(p), bsum.shape[0]), bsum)
         for wires, (p, rows_a, bsum) in groups.items()
     )
     return (DiagStep(fused) if fused else None), consumed

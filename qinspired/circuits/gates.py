@@ -45,6 +45,9 @@ class GateSpec:
     qasm : str
         Name in OpenQASM 2.0 (``qelib1.inc``) or ``""`` when the exporter
         must write a gate definition.
+    real : bool
+        True when the matrix is real for every parameter value; the
+        simulator then applies it with real arithmetic.
     """
 
     name: str
@@ -53,6 +56,7 @@ class GateSpec:
     matrix: Callable[[jnp.ndarray, jnp.dtype], jnp.ndarray]
     phase_linear: tuple[np.ndarray, np.ndarray] | None = None
     qasm: str = ""
+    real: bool = False
 
     @property
     def is_diagonal(self) -> bool:
@@ -170,7 +174,8 @@ def _fixed(name, matrix, qasm, aliases=(), phases=None):
     linear = None
     if phases is not None:
         linear = (np.zeros((0, 2**n_wires)), np.asarray(phases, dtype=float))
-    register_gate(GateSpec(name, n_wires, 0, _const(matrix), linear, qasm), aliases)
+    real = bool(np.all(np.imag(matrix) == 0))
+    register_gate(GateSpec(name, n_wires, 0, _const(matrix), linear, qasm, real), aliases)
 
 
 def _diagonal(name, a, b, qasm, aliases=()):
@@ -195,7 +200,7 @@ _fixed("tdg", np.diag([1, np.exp(-1j * _PI / 4)]), "tdg", phases=[0.0, -_PI / 4]
 _fixed("sx", np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2, "sx")
 _fixed("sxdg", np.array([[1 - 1j, 1 + 1j], [1 + 1j, 1 - 1j]]) / 2, "sxdg")
 register_gate(GateSpec("rx", 1, 1, _rx, None, "rx"))
-register_gate(GateSpec("ry", 1, 1, _ry, None, "ry"))
+register_gate(GateSpec("ry", 1, 1, _ry, None, "ry", real=True))
 _diagonal("rz", [-0.5, 0.5], [0.0, 0.0], "rz")
 _diagonal("p", [0.0, 1.0], [0.0, 0.0], "p", aliases=("phase", "u1"))
 register_gate(GateSpec("u3", 1, 3, _u3, None, "u3"), aliases=("u",))
@@ -211,7 +216,7 @@ _fixed(
     "",
 )
 register_gate(GateSpec("crx", 2, 1, _controlled(_rx), None, "crx"))
-register_gate(GateSpec("cry", 2, 1, _controlled(_ry), None, "cry"))
+register_gate(GateSpec("cry", 2, 1, _controlled(_ry), None, "cry", real=True))
 _diagonal("crz", [0.0, 0.0, -0.5, 0.5], [0.0] * 4, "crz")
 _diagonal("cp", [0.0, 0.0, 0.0, 1.0], [0.0] * 4, "cp", aliases=("cphase", "cu1"))
 register_gate(GateSpec("rxx", 2, 1, _pauli_pair_rotation(_X), None, "rxx"))

@@ -87,30 +87,94 @@ def _angles(circuit: Circuit, x: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
     return offset.astype(dtype) + scale.astype(dtype) * jnp.prod(factors, axis=1)
 
 
-def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...]) -> jnp.ndarray:
-    """Apply a ``(2**k, 2**k)`` matrix to ``wires`` of a ``(2,)*n`` state tensor."""
+def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int) -> jnp.ndarray:
+    """Apply a ``(2**k, 2**k)`` matrix to ``wires`` of a flat ``(2**n,)`` state.
+
+    The state is viewed as ``(2**g0, 2, 2**g1, 2, ...)`` with the gate's
+    wires (sorted) as the axes of size 2 and the gaps between them merged,
+    so the application is a single contraction with no transposes of the
+    state. A real matrix (a Hadamard layer, RY, CNOT) is applied to the real
+    and imaginary parts separately, which halves the arithmetic.
+    """
     k = len(wires)
+    order = sorted(wires)
+    if list(wires) != order:
+        perm = [wires.index(w) for w in order]
+        matrix = matrix.reshape((2,) * (2 * k)).transpose(perm + [k + p for p in perm])
     u = matrix.reshape((2,) * (2 * k))
-    out = jnp.tensordot(u, psi, axes=(tuple(range(k, 2 * k)), wires))
-    return jnp.moveaxis(out, tuple(range(k)), wires)
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    out_idx = [next(letters) for _ in range(k)]
+    in_idx = [next(letters) for _ in range(k)]
+    shape, sub_in, sub_out, prev = [], [], [], -1
+    for j, w in enumerate(order):
+        gap = w - prev - 1
+        if gap:
+            g = next(letters)
+            shape.append(2**gap)
+            sub_in.append(g)
+            sub_out.append(g)
+        shape.append(2)
+        sub_in.append(in_idx[j])
+        sub_out.append(out_idx[j])
+        prev = w
+    if n - prev - 1:
+        g = next(letters)
+        shape.append(2 ** (n - prev - 1))
+        sub_in.append(g)
+        sub_out.append(g)
+    spec = f"{''.join(out_idx + in_idx)},{''.join(sub_in)}->{''.join(sub_out)}"
+    t = psi.reshape(shape)
+    if jnp.isrealobj(u):
+        out = jnp.einsum(spec, u, t.real) + 1j * jnp.einsum(spec, u, t.imag)
+    else:
+        out = jnp.einsum(spec, u, t)
+    return out.reshape(-1).astype(psi.dtype)
 
 
 def _gate_matrix(step: GateStep, theta: jnp.ndarray, matrices, dtype) -> jnp.ndarray:
+    """The gate's matrix; real-valued (in the real dtype) for real gates."""
     op = step.op
     if op.name == "unitary":
         m = jnp.asarray(matrices[op.matrix_index], dtype=dtype)
     else:
-        m = GATES[op.name].matrix(theta[np.asarray(step.param_ids, dtype=np.int32)], dtype)
+        spec = GATES[op.name]
+        m = spec.matrix(theta[np.asarray(step.param_ids, dtype=np.int32)], dtype)
+        if spec.real:
+            m = m.real
     return m.conj().T if op.adjoint else m
 
 
+def _diag_phase_by_levels(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
+    """The phase vector of a fused diagonal run, without any large table.
+
+    The vector is grown one wire at a time: the phase over wires ``0..k`` is
+    the phase over wires ``0..k-1`` (broadcast along wire ``k``) plus the
+    tables whose highest wire is ``k``. A table over few wires therefore
+    costs work proportional to ``2**(its highest wire)``, not ``2**n``; for
+    the all-pairs ZZ map this is about ``n`` times less work than adding
+    every table over the full state.
+    """
+    by_top: dict[int, list] = {}
+    for wires, pids, a, b in step.groups:
+        by_top.setdefault(max(wires), []).append((wires, pids, a, b))
+    phase = jnp.zeros((), dtype)
+    for k in range(n):
+        phase = phase[..., None]
+        for wires, pids, a, b in by_top.get(k, ()):
+            table = jnp.asarray(b, dtype)
+            if pids:
+                table = table + theta[np.asarray(pids, dtype=np.int32)] @ jnp.asarray(a, dtype)
+            phase = phase + table.reshape(tuple(2 if q in wires else 1 for q in range(k + 1)))
+    return jnp.broadcast_to(phase, (2,) * n).reshape(2**n)
+
+
 def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
-    """The phase vector of a fused diagonal run, shape ``(2,) * n``.
+    """The flat ``(2**n,)`` phase vector of a fused diagonal run.
 
     When the table of every angle's contribution over the full state is small
     (``_DENSE_PHASE_LIMIT`` entries), it is materialised and the phase is one
-    matrix product, which ``vmap`` turns into a batched matmul; otherwise the
-    small per-wire-group tables are broadcast and summed in one fused loop.
+    matrix product, which ``vmap`` turns into a batched matmul; otherwise it
+    is grown wire by wire (:func:`_diag_phase_by_levels`).
     """
     pids = [p for _, group_pids, _, _ in step.groups for p in group_pids]
     shapes = [tuple(2 if q in wires else 1 for q in range(n)) for wires, _, _, _ in step.groups]
@@ -128,12 +192,8 @@ def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarra
             ]
             table = jnp.concatenate(rows, axis=0).reshape(len(pids), 2**n)
             phase = phase + (theta[np.asarray(pids, dtype=np.int32)] @ table).reshape(full)
-        return jnp.broadcast_to(phase, (2,) * n)
-    for (_, group_pids, a, _), shape in zip(step.groups, shapes):
-        if group_pids:
-            table = theta[np.asarray(group_pids, dtype=np.int32)] @ jnp.asarray(a, dtype)
-            phase = phase + table.reshape(shape)
-    return jnp.broadcast_to(phase, (2,) * n)
+        return jnp.broadcast_to(phase, (2,) * n).reshape(2**n)
+    return _diag_phase_by_levels(step, theta, n, dtype)
 
 
 def _simulate(
@@ -148,22 +208,22 @@ def _simulate(
     cdtype, rdtype = complex_dtype(), real_dtype()
     theta = _angles(circuit, x, w)
     if psi0 is None:
-        psi = jnp.zeros((2**n,), cdtype).at[0].set(1.0).reshape((2,) * n)
+        psi = jnp.zeros((2**n,), cdtype).at[0].set(1.0)
     else:
-        psi = psi0.astype(cdtype).reshape((2,) * n)
+        psi = psi0.astype(cdtype).reshape(2**n)
     for step in plan(circuit.operations, n, fuse):
-        psi = jax.lax.optimization_barrier(psi)
         if isinstance(step, DiagStep):
-            psi = psi * jnp.exp(1j * _diag_phase(step, theta, n, rdtype)).astype(cdtype)
+            phase = _diag_phase(step, theta, n, rdtype)
+            psi = psi * jnp.exp(1j * phase).astype(cdtype)
         elif isinstance(step, LayerStep):
             for block in step.blocks:
                 mats = [_gate_matrix(s, theta, circuit.matrices, cdtype) for s in block]
                 kron = mats[0]
                 for m in mats[1:]:
                     kron = jnp.kron(kron, m)
-                psi = _apply(psi, kron, tuple(s.op.wires[0] for s in block))
+                psi = _apply(psi, kron, tuple(s.op.wires[0] for s in block), n)
         else:
-            psi = _apply(psi, _gate_matrix(step, theta, circuit.matrices, cdtype), step.op.wires)
+            psi = _apply(psi, _gate_matrix(step, theta, circuit.matrices, cdtype), step.op.wires, n)
     return psi.reshape(2**n)
 
 
@@ -286,6 +346,9 @@ def statevector(
     psi_flat = None
     if psi0 is not None:
         psi_flat = jnp.broadcast_to(psi0, batch + (2**n,)).reshape(-1, 2**n) if pb else psi0
+    if circ.matrices:
+        cdtype = complex_dtype()
+        circ = jax.tree_util.tree_map(lambda m: np.asarray(m, dtype=cdtype), circ)
     out = _run(
         circ,
         flat[0],
