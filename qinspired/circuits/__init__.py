@@ -33,22 +33,25 @@ from qinspired.circuits.measure import (
     sample,
 )
 from qinspired.circuits.observables import PauliSum, pauli
+from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
 from qinspired.circuits.statevector import as_circuit, statevector, statevector_fn, unitary
 
 __all__ = [
-    "GATES",
     "Angle",
     "Circuit",
     "CircuitBuilder",
     "Factor",
+    "GATES",
     "GateSpec",
     "Operation",
     "PauliSum",
+    "QasmError",
     "as_circuit",
     "const",
     "expectation",
     "expval",
     "feature",
+    "from_qasm",
     "gate_matrix",
     "marginal_probabilities",
     "pauli",
@@ -58,6 +61,7 @@ __all__ = [
     "sample",
     "statevector",
     "statevector_fn",
+    "to_qasm",
     "unitary",
     "weight",
 ]

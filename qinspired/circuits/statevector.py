@@ -88,13 +88,14 @@ def _angles(circuit: Circuit, x: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
 
 
 def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int) -> jnp.ndarray:
-    """Apply a ``(2**k, 2**k)`` matrix to ``wires`` of a flat ``(2**n,)`` state.
+    """Apply a ``(2**k, 2**k)`` matrix to ``wires`` of a state in pair form.
 
-    The state is viewed as ``(2**g0, 2, 2**g1, 2, ...)`` with the gate's
-    wires (sorted) as the axes of size 2 and the gaps between them merged,
-    so the application is a single contraction with no transposes of the
-    state. A real matrix (a Hadamard layer, RY, CNOT) is applied to the real
-    and imaginary parts separately, which halves the arithmetic.
+    The state is real, of shape ``(2, 2**n)`` (real and imaginary parts).
+    It is viewed as ``(2, 2**g0, 2, 2**g1, 2, ...)`` with the gate's wires
+    (sorted) as the axes of size 2 and the gaps between them merged, so the
+    application is a single real contraction with no transposes of the
+    state. A real matrix (Hadamard layers, RY, CNOT) acts on both parts
+    alike; a complex one as the real block matrix ``[[Re, -Im], [Im, Re]]``.
     """
     k = len(wires)
     order = sorted(wires)
@@ -102,10 +103,10 @@ def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int
         perm = [wires.index(w) for w in order]
         matrix = matrix.reshape((2,) * (2 * k)).transpose(perm + [k + p for p in perm])
     u = matrix.reshape((2,) * (2 * k))
-    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ")
     out_idx = [next(letters) for _ in range(k)]
     in_idx = [next(letters) for _ in range(k)]
-    shape, sub_in, sub_out, prev = [], [], [], -1
+    shape, sub_in, sub_out, prev = [2], ["r"], ["R"], -1
     for j, w in enumerate(order):
         gap = w - prev - 1
         if gap:
@@ -122,13 +123,17 @@ def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int
         shape.append(2 ** (n - prev - 1))
         sub_in.append(g)
         sub_out.append(g)
-    spec = f"{''.join(out_idx + in_idx)},{''.join(sub_in)}->{''.join(sub_out)}"
     t = psi.reshape(shape)
+    gate = "".join(out_idx + in_idx)
     if jnp.isrealobj(u):
-        out = jnp.einsum(spec, u, t.real) + 1j * jnp.einsum(spec, u, t.imag)
+        spec = f"{gate},{''.join(sub_in)}->{''.join(['r'] + sub_out[1:])}"
+        out = jnp.einsum(spec, u.astype(psi.dtype), t)
     else:
-        out = jnp.einsum(spec, u, t)
-    return out.reshape(-1).astype(psi.dtype)
+        re, im = u.real.astype(psi.dtype), u.imag.astype(psi.dtype)
+        block = jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])])
+        spec = f"Rr{gate},{''.join(sub_in)}->{''.join(sub_out)}"
+        out = jnp.einsum(spec, block, t)
+    return out.reshape(2, 2**n)
 
 
 def _gate_matrix(step: GateStep, theta: jnp.ndarray, matrices, dtype) -> jnp.ndarray:
@@ -208,13 +213,15 @@ def _simulate(
     cdtype, rdtype = complex_dtype(), real_dtype()
     theta = _angles(circuit, x, w)
     if psi0 is None:
-        psi = jnp.zeros((2**n,), cdtype).at[0].set(1.0)
+        psi = jnp.zeros((2, 2**n), rdtype).at[0, 0].set(1.0)
     else:
-        psi = psi0.astype(cdtype).reshape(2**n)
+        flat = psi0.reshape(2**n)
+        psi = jnp.stack([jnp.real(flat), jnp.imag(flat)]).astype(rdtype)
     for step in plan(circuit.operations, n, fuse):
         if isinstance(step, DiagStep):
-            phase = _diag_phase(step, theta, n, rdtype)
-            psi = psi * jnp.exp(1j * phase).astype(cdtype)
+            phase = jax.lax.optimization_barrier(_diag_phase(step, theta, n, rdtype))
+            c, s = jnp.cos(phase), jnp.sin(phase)
+            psi = jnp.stack([psi[0] * c - psi[1] * s, psi[0] * s + psi[1] * c])
         elif isinstance(step, LayerStep):
             for block in step.blocks:
                 mats = [_gate_matrix(s, theta, circuit.matrices, cdtype) for s in block]
@@ -224,7 +231,7 @@ def _simulate(
                 psi = _apply(psi, kron, tuple(s.op.wires[0] for s in block), n)
         else:
             psi = _apply(psi, _gate_matrix(step, theta, circuit.matrices, cdtype), step.op.wires, n)
-    return psi.reshape(2**n)
+    return jax.lax.complex(psi[0], psi[1])
 
 
 @partial(jax.jit, static_argnames=("fuse", "x_batched", "w_batched", "psi_batched"))
