@@ -25,9 +25,44 @@ from qinspired._info import info
 # each name also added to `__all__` below (kept sorted; a test checks).
 # ---------------------------------------------------------------------------------------
 
+from qinspired.circuits import (
+    Circuit,
+    CircuitBuilder,
+    expval,
+    feature,
+    from_qasm,
+    pauli,
+    statevector,
+    to_qasm,
+    weight,
+)
+from qinspired.feature_maps import (
+    AmplitudeEncoding,
+    AngleEncoding,
+    HardwareEfficientEncoding,
+    IQPFeatureMap,
+    PauliFeatureMap,
+    ZZFeatureMap,
+)
+
 # ---------------------------------------------------------------------------------------
 
 __all__ = [
+    "AmplitudeEncoding",
+    "AngleEncoding",
+    "Circuit",
+    "CircuitBuilder",
+    "HardwareEfficientEncoding",
+    "IQPFeatureMap",
+    "PauliFeatureMap",
+    "ZZFeatureMap",
     "__version__",
+    "expval",
+    "feature",
+    "from_qasm",
     "info",
+    "pauli",
+    "statevector",
+    "to_qasm",
+    "weight",
 ]

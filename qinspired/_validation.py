@@ -6,8 +6,9 @@ was wrong, where, and what is allowed, so that bad input never reaches JAX.
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -15,8 +16,12 @@ __all__ = [
     "SimulationTooLargeError",
     "as_float_array",
     "available_memory_bytes",
+    "check_choice",
+    "check_int",
     "check_memory",
+    "check_real",
     "format_bytes",
+    "is_int",
     "is_traced",
 ]
 
@@ -130,3 +135,33 @@ def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
             f"{format_bytes(limit)} is available on the device; use fewer qubits, "
             "a smaller batch, or an approximate (MPS) simulation"
         )
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and NumPy integers (booleans excluded)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(owner: str, name: str, value: Any, minimum: int) -> int:
+    """Return ``value`` as an int, or raise naming ``owner`` and ``name``."""
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{owner}: {name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def check_real(owner: str, name: str, value: Any, positive: bool = False) -> float:
+    """Return ``value`` as a finite float (``> 0`` if ``positive``), or raise."""
+    ok = is_int(value) or isinstance(value, (float, np.floating))
+    if not ok or not math.isfinite(value) or (positive and value <= 0):
+        raise ValueError(f"{owner}: {name}={value!r} must be a finite number"
+                         + (" > 0" if positive else ""))
+    return float(value)
+
+
+def check_choice(owner: str, name: str, value: Any, allowed: Sequence[str]) -> str:
+    """Return the lower-cased choice, or raise listing the allowed values."""
+    key = value.lower() if isinstance(value, str) else value
+    if key not in allowed:
+        raise ValueError(f"{owner}: {name}={value!r} is not allowed; use one of "
+                         + ", ".join(map(repr, allowed)))
+    return key

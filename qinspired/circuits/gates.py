@@ -97,8 +97,12 @@ def canonical_gate_name(name: str) -> str:
 def gate_matrix(name: str, params: tuple[float, ...] = (), dtype=jnp.complex64) -> np.ndarray:
     """Return the unitary of a registered gate as a NumPy array."""
     spec = GATES[canonical_gate_name(name)]
-    theta = jnp.asarray(np.asarray(params, dtype=float).reshape(spec.n_params))
-    return np.asarray(spec.matrix(theta, dtype))
+    theta = np.asarray(params, dtype=float).reshape(spec.n_params)
+    return np.asarray(spec.matrix(jnp.asarray(theta, dtype=_real_dtype(dtype)), dtype))
+
+
+def _real_dtype(dtype) -> jnp.dtype:
+    return jnp.real(jnp.zeros((), dtype)).dtype
 
 
 def _const(matrix: np.ndarray) -> Callable[[jnp.ndarray, jnp.dtype], jnp.ndarray]:
@@ -115,7 +119,10 @@ def _diag_from_phases(phase_linear: tuple[np.ndarray, np.ndarray]):
     a, b = phase_linear
 
     def build(theta: jnp.ndarray, dtype: jnp.dtype) -> jnp.ndarray:
-        phases = jnp.asarray(b) + (theta @ jnp.asarray(a) if a.shape[0] else 0.0)
+        rdtype = _real_dtype(dtype)
+        phases = jnp.asarray(b, rdtype)
+        if a.shape[0]:
+            phases = phases + theta.astype(rdtype) @ jnp.asarray(a, rdtype)
         return jnp.diag(jnp.exp(1j * phases).astype(dtype))
 
     return build
@@ -164,7 +171,7 @@ def _pauli_pair_rotation(p: np.ndarray):
 
     def build(theta, dtype):
         c, s = jnp.cos(theta[0] / 2), jnp.sin(theta[0] / 2)
-        return (c * jnp.eye(4) - 1j * s * jnp.asarray(pp)).astype(dtype)
+        return (c * jnp.eye(4, dtype=dtype) - 1j * s * jnp.asarray(pp, dtype)).astype(dtype)
 
     return build
 

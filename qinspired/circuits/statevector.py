@@ -55,8 +55,12 @@ def as_circuit(obj: Any) -> Circuit:
     circuit = getattr(obj, "circuit", None)
     if isinstance(circuit, Circuit):
         return circuit
+    hint = ""
+    if callable(getattr(obj, "states", None)):
+        hint = f"; {type(obj).__name__} computes its states directly with `.states(X)`"
     raise TypeError(
-        f"expected a Circuit or an object with a `.circuit` attribute, got {type(obj).__name__}"
+        f"expected a Circuit or an object with a `.circuit` attribute, "
+        f"got {type(obj).__name__}{hint}"
     )
 
 

@@ -1,0 +1,808 @@
+r"""Feature maps: encodings of a data vector :math:`x` into a quantum state.
+
+A feature map is a parameter object whose constructor only stores its
+arguments, so scikit-learn's ``clone`` and ``GridSearchCV`` handle it; the
+:class:`~qinspired.circuits.Circuit` is validated and built when
+:attr:`FeatureMap.circuit` is read, and cached until the parameters change.
+Maps with a ``.circuit`` go straight into :func:`~qinspired.circuits.statevector`;
+:class:`AmplitudeEncoding` (angles non-linear in :math:`x`) has ``states(X)``
+and ``prepare(x)`` instead.
+Wire 0 is the most significant bit of the amplitude index (Qiskit: the reverse).
+
+Every map but :class:`AngleEncoding` (whose ``scale`` plays the role) and
+:class:`AmplitudeEncoding` has a bandwidth ``feature_scale`` :math:`s` that
+multiplies the data before encoding: without it fidelity kernels concentrate
+(off-diagonal entries near :math:`2^{-n}`) [1]_. With ``feature_scale=1`` the
+maps equal their references exactly.
+
+References
+----------
+.. [1] R. Shaydulin and S. M. Wild, "Importance of kernel bandwidth in quantum
+   machine learning", Phys. Rev. A 106, 042407 (2022).
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+from typing import Any, ClassVar, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qinspired._validation import (
+    as_float_array,
+    check_choice,
+    check_int,
+    check_real,
+    is_int,
+    is_traced,
+)
+from qinspired.circuits.circuit import Angle, Circuit, Factor, feature, weight
+from qinspired.circuits.statevector import complex_dtype
+
+__all__ = [
+    "FEATURE_MAPS",
+    "AmplitudeEncoding",
+    "AngleEncoding",
+    "FeatureMap",
+    "HardwareEfficientEncoding",
+    "IQPFeatureMap",
+    "PauliFeatureMap",
+    "ZZFeatureMap",
+    "make_feature_map",
+]
+
+_ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "sca")
+
+
+# --------------------------------------------------------------------------- helpers
+def _freeze(value: Any) -> Any:
+    """A hashable version of a parameter value (lists become tuples)."""
+    if isinstance(value, Mapping):
+        items = ((_freeze(k), _freeze(v)) for k, v in value.items())
+        return ("__mapping__",) + tuple(sorted(items, key=repr))
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _named_tuples(name: str, k: int, n: int, offset: int = 0) -> list[tuple[int, ...]]:
+    """Qiskit's ``k``-qubit entangler map ``name`` on ``n`` qubits (``offset``: the rep)."""
+    if k > n:
+        return []
+    linear = [tuple(range(i, i + k)) for i in range(n - k + 1)]
+    if name == "full":
+        return list(itertools.combinations(range(n), k))
+    if name in ("linear", "reverse_linear"):
+        return linear if name == "linear" else linear[::-1]
+    wrap = [tuple((i + j) % n for j in range(k)) for i in range(n - k + 1, n)] if n > k else []
+    circular = wrap + linear
+    if name == "circular":
+        return circular
+    # "sca" (shifted circular alternating): rotated right by the rep, reversed on odd reps
+    cut = len(circular) - offset % len(circular)
+    rotated = circular[cut:] + circular[:cut]
+    return [t[::-1] for t in rotated] if offset % 2 else rotated
+
+
+def _check_tuples(owner: str, items: Any, n: int, k: int | None) -> list[tuple[int, ...]]:
+    """Validate explicit qubit tuples (each of length ``k`` when given)."""
+    if isinstance(items, str) or not isinstance(items, (Sequence, np.ndarray)):
+        raise ValueError(f"{owner}: entanglement={items!r} must be one of "
+                         f"{', '.join(map(repr, _ENTANGLEMENTS))} or a sequence of qubit tuples")
+    out = []
+    for pos, t in enumerate(items):
+        tup = tuple(t) if isinstance(t, (Sequence, np.ndarray)) else (t,)
+        if not tup or (k is not None and len(tup) != k):
+            raise ValueError(f"{owner}: entanglement entry {pos} = {t!r} must have "
+                             + (f"{k} qubits" if k is not None else "at least one qubit"))
+        for q in tup:
+            if not is_int(q) or not 0 <= q < n:
+                raise ValueError(f"{owner}: entanglement entry {pos} = {tup} names qubit "
+                                 f"{q!r}; qubits are integers 0..{n - 1}")
+        if len(set(tup)) != len(tup):
+            raise ValueError(f"{owner}: entanglement entry {pos} = {tup} repeats a qubit")
+        out.append(tuple(int(q) for q in tup))
+    return out
+
+
+def _pairs(owner: str, spec: Any, n: int, offset: int = 0,
+           names: Sequence[str] = _ENTANGLEMENTS, what: str = "entanglement") -> list:
+    """Qubit pairs of a named or explicit two-qubit connectivity."""
+    if isinstance(spec, str):
+        return _named_tuples(check_choice(owner, what, spec, names), 2, n, offset)
+    return _check_tuples(owner, spec, n, 2)
+
+
+def _term_angle(support: Sequence[int], alpha: float, s: float) -> Angle:
+    """``alpha * phi_S(s x)``: ``s x_i`` for one qubit, ``prod_k (pi - s x_k)`` otherwise."""
+    if len(support) == 1:
+        return feature(support[0], scale=alpha * s)
+    return Angle(tuple(Factor("x", k, -s, math.pi) for k in support), alpha, 0.0)
+
+
+def _pauli_block(ops: list, label: str, support: tuple[int, ...], angle: Angle) -> None:
+    """Append Qiskit's evolution block of one Pauli term (label read right to left)."""
+    acting = [(q, p) for q, p in zip(support, reversed(label)) if p != "I"]
+    if not acting:
+        return
+    qubits = [q for q, _ in acting]
+    ladder = [("cx", (a, b)) for a, b in zip(qubits[:-1], qubits[1:])]
+    ops.extend(({"X": "h", "Y": "sx"}[p], q) for q, p in acting if p in "XY")
+    ops.extend(ladder)
+    ops.append(("p", qubits[-1], angle))
+    ops.extend(reversed(ladder))
+    ops.extend(({"X": "h", "Y": "sxdg"}[p], q) for q, p in acting if p in "XY")
+
+
+# --------------------------------------------------------------------------- base class
+class FeatureMap:
+    """Base class: scikit-learn style parameters and a cached, validated circuit.
+
+    Subclasses take every parameter as an explicit keyword of ``__init__`` and
+    store it unchanged under the same name (no logic); :meth:`get_params` reads
+    the signature. They implement ``_check()`` (raise ``ValueError``) and
+    ``_build() -> Circuit``. Equality and hashing compare the class and the parameters
+    (lists compare equal to tuples); the hash changes with :meth:`set_params`.
+    """
+
+    name: ClassVar[str] = ""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
+        return [p.name for p in params]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters by name (``deep`` is accepted for sklearn)."""
+        return {k: getattr(self, k) for k in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> "FeatureMap":
+        """Set parameters by name and return ``self``; the circuit is rebuilt on next use."""
+        valid = self._get_param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
+                                 f"valid parameters are: {', '.join(valid)}")
+            setattr(self, key, value)
+        self.__dict__.pop("_circuit_cache", None)
+        return self
+
+    def _param_key(self) -> tuple:
+        return tuple((k, _freeze(v)) for k, v in self.get_params().items())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FeatureMap):
+            return NotImplemented
+        return type(self) is type(other) and self._param_key() == other._param_key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._param_key()))
+
+    def validate(self) -> "FeatureMap":
+        """Check the parameters (``ValueError`` naming the bad one); return ``self``."""
+        self._check()
+        return self
+
+    @property
+    def circuit(self) -> Circuit:
+        """The validated circuit, cached per parameter values."""
+        key, cached = self._param_key(), self.__dict__.get("_circuit_cache")
+        if cached is None or cached[0] != key:
+            self._check()
+            cached = self.__dict__["_circuit_cache"] = (key, self._build())
+        return cached[1]
+
+    @property
+    def n_qubits(self) -> int:
+        """Number of qubits."""
+        return self.circuit.n_qubits
+
+    @property
+    def n_weights(self) -> int:
+        """Number of trainable weights the circuit reads (0 for pure encodings)."""
+        return self.circuit.n_weights
+
+    def _n(self) -> int:
+        return check_int(type(self).__name__, "n_features", self.n_features, 1)
+
+
+# --------------------------------------------------------------------------- maps
+class AngleEncoding(FeatureMap):
+    r"""Product-state angle encoding, one rotation per feature.
+
+    .. math::
+
+        |\phi(x)\rangle = \bigotimes_{i=0}^{d-1} R(c\,x_i)\,|b\rangle,
+
+    with :math:`R \in \{R_X, R_Y\}` and :math:`|b\rangle = |0\rangle`, or
+    :math:`R = R_Z` and :math:`|b\rangle = H|0\rangle` (a Hadamard comes first,
+    otherwise :math:`R_Z` would only add a phase). For ``"ry"`` each qubit is
+    :math:`\cos(c x_i/2)|0\rangle + \sin(c x_i/2)|1\rangle`; for every rotation
+    the fidelity kernel is :math:`\prod_i \cos^2(c (x_i - y_i)/2)`.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features :math:`d`; also the number of qubits.
+    rotation : {"ry", "rx", "rz"}, default "ry"
+        The encoding rotation.
+    scale : float, default 1.0
+        Bandwidth :math:`c > 0`.
+
+    References
+    ----------
+    R. LaRose and B. Coyle, "Robust data encodings for quantum classifiers",
+    Phys. Rev. A 102, 032420 (2020).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qinspired.circuits import statevector
+    >>> np.round(np.abs(statevector(AngleEncoding(2), [np.pi, 0.0])) ** 2, 3).tolist()
+    [0.0, 0.0, 1.0, 0.0]
+    """
+
+    name = "angle"
+
+    def __init__(self, n_features: int, rotation: str = "ry", scale: float = 1.0) -> None:
+        self.n_features = n_features
+        self.rotation = rotation
+        self.scale = scale
+
+    def _check(self) -> None:
+        self._n()
+        check_choice("AngleEncoding", "rotation", self.rotation, ("rx", "ry", "rz"))
+        check_real("AngleEncoding", "scale", self.scale, positive=True)
+
+    def _build(self) -> Circuit:
+        n, rot = int(self.n_features), self.rotation.lower()
+        ops: list = [("h", q) for q in range(n)] if rot == "rz" else []
+        ops += [(rot, q, feature(q, scale=float(self.scale))) for q in range(n)]
+        return Circuit(n, ops, n_features=n)
+
+
+class PauliFeatureMap(FeatureMap):
+    r"""Qiskit's Pauli expansion feature map (Havlicek et al.).
+
+    Each of the ``reps`` repetitions is a Hadamard layer followed by, up to a
+    global phase,
+
+    .. math::
+
+        \prod_{P \in \text{paulis}} \prod_{S \in E_{|P|}}
+            \exp\!\big(-i\,\tfrac{\alpha}{2}\,\phi_S(s x)\, P_S\big), \qquad
+        \phi_S(x) = \begin{cases} x_i & S = \{i\} \\
+            \prod_{k \in S} (\pi - x_k) & |S| > 1, \end{cases}
+
+    where :math:`E_k` are the :math:`k`-qubit tuples of ``entanglement`` and
+    :math:`P_S` the Pauli string on the qubits of :math:`S`. Each factor is
+    compiled as in Qiskit's ``pauli_feature_map``: basis change (:math:`H` for
+    X, :math:`\sqrt{X}` for Y), CNOT ladder onto the last non-identity qubit,
+    :math:`P(\alpha\phi_S)` there, then the inverse ladder and basis change. A
+    label is read right to left (its last letter acts on ``S[0]``) and
+    identities in it still count in :math:`\phi_S`. With ``feature_scale=1`` the
+    state equals Qiskit's ``pauli_feature_map(n, reps, entanglement, alpha,
+    paulis)`` with the qubit order reversed.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features; also the number of qubits.
+    reps : int, default 2
+        Number of repetitions.
+    paulis : sequence of str, default ("Z", "ZZ")
+        Labels over ``"IXYZ"``, none longer than ``n_features``.
+    entanglement : str, sequence of tuples or dict, default "full"
+        ``"full"``, ``"linear"``, ``"reverse_linear"``, ``"circular"``,
+        ``"sca"`` (Qiskit's maps for every term size; ``"sca"`` shifts with the
+        rep); a sequence of tuples (a ``k``-letter label uses those of length
+        ``k``; one-letter labels act on every qubit when no 1-tuples are
+        given); or a dict ``{k: tuples}`` as in Qiskit.
+    alpha : float, default 2.0
+        Rotation factor :math:`\alpha`.
+    feature_scale : float, default 1.0
+        Bandwidth :math:`s > 0`.
+
+    References
+    ----------
+    V. Havlicek et al., "Supervised learning with quantum-enhanced feature spaces",
+    Nature 567, 209-212 (2019).
+
+    Examples
+    --------
+    >>> PauliFeatureMap(3, reps=1, paulis=("X", "ZY")).circuit.count_ops()["cx"]
+    6
+    """
+
+    name = "pauli"
+
+    def __init__(self, n_features: int, reps: int = 2, paulis: Sequence[str] = ("Z", "ZZ"),
+                 entanglement: Any = "full", alpha: float = 2.0,
+                 feature_scale: float = 1.0) -> None:
+        self.n_features = n_features
+        self.reps = reps
+        self.paulis = paulis
+        self.entanglement = entanglement
+        self.alpha = alpha
+        self.feature_scale = feature_scale
+
+    def _labels(self) -> list[str]:
+        owner, n = type(self).__name__, self._n()
+        paulis = (self.paulis,) if isinstance(self.paulis, str) else self.paulis
+        if not isinstance(paulis, (Sequence, np.ndarray)) or len(paulis) == 0:
+            raise ValueError(f"{owner}: paulis={self.paulis!r} must be a non-empty sequence "
+                             "of Pauli labels such as ('Z', 'ZZ')")
+        for p in paulis:
+            if not isinstance(p, str) or not p or set(p.upper()) - set("IXYZ"):
+                raise ValueError(f"{owner}: pauli label {p!r} must be a non-empty string "
+                                 "over the letters I, X, Y, Z")
+            if len(p) > n:
+                raise ValueError(f"{owner}: pauli label {p!r} acts on {len(p)} qubits, "
+                                 f"more than n_features={n}")
+        return [p.upper() for p in paulis]
+
+    def _tuples(self, k: int, rep: int) -> list[tuple[int, ...]]:
+        owner, n, ent = type(self).__name__, int(self.n_features), self.entanglement
+        if isinstance(ent, str):
+            return _named_tuples(check_choice(owner, "entanglement", ent, _ENTANGLEMENTS),
+                                 k, n, rep)
+        if isinstance(ent, Mapping):
+            if k not in ent:
+                raise ValueError(f"{owner}: entanglement dict has no entry {k} for the "
+                                 f"{k}-letter pauli labels")
+            return _check_tuples(owner, ent[k], n, k)
+        tuples = [t for t in _check_tuples(owner, ent, n, None) if len(t) == k]
+        if not tuples and k > 1:
+            raise ValueError(f"{owner}: entanglement lists no {k}-qubit tuples for the "
+                             f"{k}-letter pauli labels")
+        return tuples or [(q,) for q in range(n)]
+
+    def _check(self) -> None:
+        owner = type(self).__name__
+        check_int(owner, "reps", self.reps, 1)
+        check_real(owner, "alpha", self.alpha)
+        check_real(owner, "feature_scale", self.feature_scale, positive=True)
+        for rep, label in itertools.product(range(min(int(self.reps), 2)), self._labels()):
+            self._tuples(len(label), rep)
+
+    def _build(self) -> Circuit:
+        n, alpha, s = int(self.n_features), float(self.alpha), float(self.feature_scale)
+        ops: list = []
+        for rep in range(int(self.reps)):
+            ops.extend(("h", q) for q in range(n))
+            for label in self._labels():
+                for support in self._tuples(len(label), rep):
+                    _pauli_block(ops, label, support, _term_angle(support, alpha, s))
+        return Circuit(n, ops, n_features=n)
+
+
+class ZZFeatureMap(PauliFeatureMap):
+    r"""The ZZ feature map of Havlicek et al., as Qiskit's ``zz_feature_map``.
+
+    Each of the ``reps`` repetitions is :math:`H^{\otimes n}`, then
+    :math:`P_i(\alpha\, s x_i)` on every qubit, then for each pair
+    :math:`(i, j)` of ``entanglement`` in order
+    :math:`\mathrm{CX}_{ij}\,P_j\big(\alpha(\pi - s x_i)(\pi - s x_j)\big)\,\mathrm{CX}_{ij}`.
+    After the Hadamards a rep is diagonal,
+
+    .. math::
+
+        \exp\Big(i\alpha\Big[\sum_i s x_i\,\tfrac{1 - Z_i}{2}
+            + \sum_{(i,j)} (\pi - s x_i)(\pi - s x_j)\,\tfrac{1 - Z_i Z_j}{2}\Big]\Big),
+
+    simulated as one Hadamard layer and one phase vector. With
+    ``feature_scale=1`` it equals Qiskit's ``zz_feature_map(n, reps,
+    entanglement, alpha)`` (qubit order reversed); unlike Qiskit it allows
+    ``n_features=1`` (no pairs).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features; also the number of qubits.
+    reps : int, default 2
+        Number of repetitions.
+    entanglement : str or sequence of pairs, default "full"
+        ``"full"``, ``"linear"``, ``"reverse_linear"``, ``"circular"``,
+        ``"sca"`` (Qiskit's pair orders) or explicit pairs.
+    alpha : float, default 2.0
+        Rotation factor :math:`\alpha`.
+    feature_scale : float, default 1.0
+        Bandwidth :math:`s > 0`.
+
+    References
+    ----------
+    V. Havlicek et al., Nature 567, 209-212 (2019).
+
+    Examples
+    --------
+    >>> sorted(ZZFeatureMap(3, reps=1, entanglement="linear").circuit.count_ops().items())
+    [('cx', 4), ('h', 3), ('p', 5)]
+    """
+
+    name = "zz"
+
+    def __init__(self, n_features: int, reps: int = 2, entanglement: Any = "full",
+                 alpha: float = 2.0, feature_scale: float = 1.0) -> None:
+        self.n_features = n_features
+        self.reps = reps
+        self.entanglement = entanglement
+        self.alpha = alpha
+        self.feature_scale = feature_scale
+
+    def _labels(self) -> list[str]:
+        return ["Z", "ZZ"] if self._n() > 1 else ["Z"]
+
+    def _check(self) -> None:
+        _pairs("ZZFeatureMap", self.entanglement, self._n())
+        super()._check()
+
+
+class IQPFeatureMap(FeatureMap):
+    r"""Havlicek-style IQP encoding with a configurable interaction graph.
+
+    Each of the ``reps`` repetitions is a Hadamard layer followed by a layer of
+    :math:`R_Z(\theta) = e^{-i\theta Z/2}` and
+    :math:`R_{ZZ}(\theta) = e^{-i\theta Z \otimes Z/2}` rotations,
+
+    .. math::
+
+        U(x) = \Big[\prod_{(i,j)\in E} R_{Z_iZ_j}(s^2 x_i x_j)
+            \prod_i R_{Z_i}(s x_i)\; H^{\otimes n}\Big]^{\text{reps}},
+
+    so the diagonal layer multiplies basis state :math:`|z\rangle` by
+    :math:`\exp\big(-\tfrac{i}{2}\big[\sum_i s x_i (-1)^{z_i}
+    + \sum_{(i,j)\in E} s^2 x_i x_j (-1)^{z_i + z_j}\big]\big)`. For
+    ``feature_scale=1`` and ``"full"`` this is PennyLane's ``IQPEmbedding``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features; also the number of qubits.
+    reps : int, default 2
+        Number of repetitions.
+    interactions : str or sequence of pairs, default "full"
+        ``"full"`` (all pairs), ``"linear"`` (neighbours), ``"circular"``
+        (neighbours and ``(n-1, 0)``) or explicit pairs :math:`E`.
+    feature_scale : float, default 1.0
+        Bandwidth :math:`s > 0`.
+
+    References
+    ----------
+    V. Havlicek et al., Nature 567, 209-212 (2019); D. Shepherd and M. J. Bremner,
+    Proc. R. Soc. A 465, 1413-1439 (2009).
+
+    Examples
+    --------
+    >>> IQPFeatureMap(3, reps=1, interactions="linear").circuit.count_ops()
+    {'h': 3, 'rz': 3, 'rzz': 2}
+    """
+
+    name = "iqp"
+
+    def __init__(self, n_features: int, reps: int = 2, interactions: Any = "full",
+                 feature_scale: float = 1.0) -> None:
+        self.n_features = n_features
+        self.reps = reps
+        self.interactions = interactions
+        self.feature_scale = feature_scale
+
+    def _interaction_pairs(self) -> list:
+        return _pairs("IQPFeatureMap", self.interactions, int(self.n_features),
+                      names=("full", "linear", "circular"), what="interactions")
+
+    def _check(self) -> None:
+        self._n()
+        check_int("IQPFeatureMap", "reps", self.reps, 1)
+        check_real("IQPFeatureMap", "feature_scale", self.feature_scale, positive=True)
+        self._interaction_pairs()
+
+    def _build(self) -> Circuit:
+        n, s = int(self.n_features), float(self.feature_scale)
+        ops: list = []
+        for _ in range(int(self.reps)):
+            ops.extend(("h", q) for q in range(n))
+            ops.extend(("rz", q, feature(q, scale=s)) for q in range(n))
+            ops.extend(("rzz", (i, j), Angle((Factor("x", i, s), Factor("x", j, s))))
+                       for i, j in self._interaction_pairs())
+        return Circuit(n, ops, n_features=n)
+
+
+class HardwareEfficientEncoding(FeatureMap):
+    r"""Layered hardware-efficient encoding with data re-uploading.
+
+    One qubit per feature. Layer :math:`l = 0, \dots, L-1` applies
+
+    1. data rotations :math:`D = \bigotimes_i R_{\text{data}}(s x_i)` (feature
+       :math:`i` on qubit :math:`i`), in every layer if ``data_reuploading``,
+       else in layer 0 only;
+    2. if ``trainable``, for each gate :math:`R` (number :math:`r`) of
+       ``rotations`` the layer :math:`\bigotimes_i R(w_k)` with
+       :math:`k = (l\,n + i)\,|\text{rotations}| + r`;
+    3. the ``entangler`` on the pairs of ``entanglement``,
+
+    so :math:`U(x, w) = \prod_{l=L-1}^{0} E\,W_l(w)\,D_l(s x)`. Re-uploading
+    raises the Fourier frequencies of :math:`x` the model can express. The
+    weights are counted in ``circuit.n_weights`` and passed as
+    ``statevector(fm, x, weights)``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of features; also the number of qubits.
+    n_layers : int, default 2
+        Number of layers :math:`L`.
+    rotations : sequence of {"rx", "ry", "rz"}, default ("ry", "rz")
+        Trainable rotations, applied to every qubit in every layer.
+    entangler : {"cx", "cz", "cy"}, default "cx"
+        The two-qubit gate.
+    entanglement : str or sequence of pairs, default "linear"
+        ``"linear"``, ``"reverse_linear"``, ``"circular"``, ``"full"``,
+        ``"sca"`` (Qiskit's pair orders; ``"sca"`` shifts per layer) or pairs.
+    data_reuploading : bool, default True
+        Re-encode :math:`x` in every layer.
+    trainable : bool, default True
+        Include the trainable rotations.
+    data_rotation : {"ry", "rx"}, default "ry"
+        The gate encoding each feature.
+    feature_scale : float, default 1.0
+        Bandwidth :math:`s > 0`.
+
+    References
+    ----------
+    A. Kandala et al., Nature 549, 242 (2017); A. Perez-Salinas et al.,
+    "Data re-uploading for a universal quantum classifier", Quantum 4, 226 (2020).
+
+    Examples
+    --------
+    >>> fm = HardwareEfficientEncoding(3, n_layers=2)
+    >>> (fm.n_qubits, fm.n_weights)
+    (3, 12)
+    """
+
+    name = "hardware_efficient"
+
+    def __init__(self, n_features: int, n_layers: int = 2,
+                 rotations: Sequence[str] = ("ry", "rz"), entangler: str = "cx",
+                 entanglement: Any = "linear", data_reuploading: bool = True,
+                 trainable: bool = True, data_rotation: str = "ry",
+                 feature_scale: float = 1.0) -> None:
+        self.n_features = n_features
+        self.n_layers = n_layers
+        self.rotations = rotations
+        self.entangler = entangler
+        self.entanglement = entanglement
+        self.data_reuploading = data_reuploading
+        self.trainable = trainable
+        self.data_rotation = data_rotation
+        self.feature_scale = feature_scale
+
+    def _rotations(self) -> list[str]:
+        owner = "HardwareEfficientEncoding"
+        rots = (self.rotations,) if isinstance(self.rotations, str) else self.rotations
+        if not isinstance(rots, (Sequence, np.ndarray)):
+            raise ValueError(f"{owner}: rotations={rots!r} must be a sequence of 'rx', 'ry', 'rz'")
+        out = [check_choice(owner, "rotations", r, ("rx", "ry", "rz")) for r in rots]
+        if self.trainable and not out:
+            raise ValueError(f"{owner}: rotations is empty but trainable=True; give at least "
+                             "one of 'rx', 'ry', 'rz' or set trainable=False")
+        return out
+
+    def _check(self) -> None:
+        owner = "HardwareEfficientEncoding"
+        _pairs(owner, self.entanglement, self._n())
+        check_int(owner, "n_layers", self.n_layers, 1)
+        for flag in ("data_reuploading", "trainable"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise ValueError(f"{owner}: {flag}={getattr(self, flag)!r} must be True or False")
+        self._rotations()
+        check_choice(owner, "entangler", self.entangler, ("cx", "cz", "cy"))
+        check_choice(owner, "data_rotation", self.data_rotation, ("ry", "rx"))
+        check_real(owner, "feature_scale", self.feature_scale, positive=True)
+
+    def _build(self) -> Circuit:
+        n, s = int(self.n_features), float(self.feature_scale)
+        rots = self._rotations() if self.trainable else []
+        ops: list = []
+        for layer in range(int(self.n_layers)):
+            if layer == 0 or self.data_reuploading:
+                ops.extend((self.data_rotation.lower(), q, feature(q, scale=s)) for q in range(n))
+            for r, rot in enumerate(rots):
+                ops.extend((rot, q, weight((layer * n + q) * len(rots) + r)) for q in range(n))
+            ops.extend((self.entangler.lower(), pair)
+                       for pair in _pairs("", self.entanglement, n, layer))
+        return Circuit(n, ops, n_features=n, n_weights=int(self.n_layers) * n * len(rots))
+
+
+class AmplitudeEncoding(FeatureMap):
+    r"""Amplitude encoding of a real vector, with Mottonen state preparation.
+
+    On :math:`n = \max(1, \lceil \log_2 d \rceil)` qubits, the data are padded
+    with ``pad_with`` (:math:`p`) to length :math:`2^n` and normalised:
+
+    .. math::
+
+        |\phi(x)\rangle = \frac{1}{\lVert \tilde x \rVert} \sum_{k=0}^{2^n - 1}
+            \tilde x_k\, |k\rangle, \qquad \tilde x = (x_0, \dots, x_{d-1}, p, \dots, p).
+
+    The amplitudes are real (signs allowed), so :math:`R_Y` and CNOT suffice:
+    qubit :math:`k` gets a rotation uniformly controlled by qubits
+    :math:`0..k-1`, with angle :math:`\alpha_c = 2\,\mathrm{atan2}(\lVert
+    \tilde x_{c1\ast}\rVert, \lVert \tilde x_{c0\ast}\rVert)`
+    for control value :math:`c` (norms of the two halves of block :math:`c`; on
+    the last qubit the signed amplitudes themselves). It is decomposed into
+    :math:`2^k` gates :math:`R_Y(\theta_i)` and :math:`2^k` CNOTs in Gray-code
+    order, :math:`\theta = 2^{-k} M^{\mathsf T}\alpha`,
+    :math:`M_{ci} = (-1)^{c \cdot g_i}`, :math:`g_i` the Gray code of :math:`i`:
+    :math:`2^n - 1` rotations and :math:`2^n - 2` CNOTs in all.
+
+    The angles are non-linear in :math:`x`, so this map has no ``.circuit`` and
+    :func:`~qinspired.circuits.statevector` does not take it: use
+    :meth:`states` (batches), :meth:`state` (one point) or :meth:`prepare`
+    (the concrete circuit of one point).
+
+    Parameters
+    ----------
+    n_features : int
+        Length :math:`d` of the data vector.
+    pad_with : float, default 0.0
+        Value :math:`p` of the padding entries.
+
+    References
+    ----------
+    M. Mottonen, J. J. Vartiainen, V. Bergholm and M. M. Salomaa,
+    "Transformation of quantum states using uniformly controlled rotations",
+    Quantum Inf. Comput. 5, 467-473 (2005).
+
+    Examples
+    --------
+    >>> fm = AmplitudeEncoding(3)
+    >>> fm.n_qubits, fm.state([3.0, 0.0, -4.0]).tolist()
+    (2, [0.6, 0.0, -0.8, 0.0])
+    >>> fm.resources()["n_cx"]
+    2
+    """
+
+    name = "amplitude"
+
+    def __init__(self, n_features: int, pad_with: float = 0.0) -> None:
+        self.n_features = n_features
+        self.pad_with = pad_with
+
+    def _check(self) -> None:
+        self._n()
+        check_real("AmplitudeEncoding", "pad_with", self.pad_with)
+
+    @property
+    def circuit(self) -> Circuit:  # type: ignore[override]
+        """Not available (``AttributeError``): the circuit depends non-linearly on x."""
+        raise AttributeError("AmplitudeEncoding has no data-parametrised circuit; use "
+                             "states(X), state(x) or prepare(x)")
+
+    @property
+    def n_qubits(self) -> int:
+        """``max(1, ceil(log2(n_features)))``."""
+        self._check()
+        return max(1, (int(self.n_features) - 1).bit_length())
+
+    @property
+    def n_weights(self) -> int:
+        """Always 0."""
+        return 0
+
+    def _padded(self, X: Any) -> Any:
+        xp = jnp if is_traced(X) else np
+        shape = X.shape[:-1] + (2**self.n_qubits - int(self.n_features),)
+        return xp.concatenate([X, xp.full(shape, float(self.pad_with), X.dtype)], axis=-1)
+
+    def _checked(self, X: Any, name: str) -> np.ndarray:
+        self._check()
+        arr = as_float_array(X, name)
+        if arr.ndim == 0 or arr.shape[-1] != int(self.n_features):
+            raise ValueError(f"{name} must have n_features={self.n_features} entries on its "
+                             f"last axis, got shape {arr.shape}")
+        return arr
+
+    def state(self, x: Any) -> np.ndarray:
+        """The normalised, padded amplitudes of one data point (float64 NumPy)."""
+        arr = self._checked(x, "x").astype(np.float64)
+        if arr.ndim != 1:
+            raise ValueError(f"x must be one data point of shape ({self.n_features},), got "
+                             f"shape {arr.shape}; use states(X) for batches")
+        v = self._padded(arr)
+        norm = float(np.linalg.norm(v))
+        if norm == 0.0:
+            raise ValueError("x is all zero (after padding) and cannot be normalised")
+        return v / norm
+
+    def states(self, X: Any) -> jax.Array:
+        """Normalised amplitudes of a batch, shape ``(..., 2**n_qubits)``.
+
+        The dtype is that of :func:`~qinspired.circuits.statevector` (complex64,
+        complex128 with x64) so the result can stand wherever simulated states
+        are expected. ``ValueError`` for NaN/inf or a row that is all zero after
+        padding (not checked under ``jit``).
+        """
+        if is_traced(X):
+            v = self._padded(X)
+            return (v / jnp.linalg.norm(v, axis=-1, keepdims=True)).astype(complex_dtype())
+        v = self._padded(self._checked(X, "X"))
+        norms = np.linalg.norm(v, axis=-1, keepdims=True)
+        if np.any(norms == 0.0):
+            bad = np.argwhere(norms[..., 0] == 0.0)[:5].tolist()
+            raise ValueError(f"rows {bad} of X are all zero (after padding) and cannot be "
+                             "normalised")
+        return jnp.asarray(v / norms).astype(complex_dtype())
+
+    def prepare(self, x: Any) -> Circuit:
+        """The RY/CNOT circuit (constant angles) preparing :meth:`state` ``(x)`` from 0."""
+        amps, n, ops = self.state(x), self.n_qubits, []
+        for k in range(n):
+            blocks = amps.reshape(2**k, 2, 2 ** (n - k - 1))
+            if k == n - 1:  # signed amplitudes on the last qubit
+                alpha = 2.0 * np.arctan2(blocks[:, 1, 0], blocks[:, 0, 0])
+            else:
+                norms = np.linalg.norm(blocks, axis=2)
+                alpha = 2.0 * np.arctan2(norms[:, 1], norms[:, 0])
+            if k == 0:
+                ops.append(("ry", 0, float(alpha[0])))
+                continue
+            gray = [i ^ (i >> 1) for i in range(2**k)]
+            signs = np.array([[(-1) ** bin(c & g).count("1") for g in gray] for c in range(2**k)])
+            theta = signs.T @ alpha / 2**k
+            for i in range(2**k):
+                bit = (gray[i] ^ gray[(i + 1) % 2**k]).bit_length() - 1
+                ops += [("ry", k, float(theta[i])), ("cx", (k - 1 - bit, k))]
+        return Circuit(n, ops)
+
+    def resources(self) -> dict[str, int]:
+        """Qubits, RY and CX counts and depth of :meth:`prepare` (the same for every x)."""
+        circ = self.prepare(np.ones(int(self.n_features)))
+        counts = circ.count_ops()
+        return {"n_qubits": circ.n_qubits, "n_ry": counts.get("ry", 0),
+                "n_cx": counts.get("cx", 0), "depth": circ.depth()}
+
+
+# --------------------------------------------------------------------------- registry
+FEATURE_MAPS: dict[str, type[FeatureMap]] = {
+    cls.name: cls
+    for cls in (AngleEncoding, ZZFeatureMap, PauliFeatureMap, IQPFeatureMap,
+                HardwareEfficientEncoding, AmplitudeEncoding)
+}
+
+
+def make_feature_map(name: str, **params: Any) -> FeatureMap:
+    """Build and validate the map registered as ``name`` (case-insensitive).
+
+    ``ValueError`` for an unknown name, unknown or missing parameters, or
+    invalid values.
+
+    Examples
+    --------
+    >>> make_feature_map("zz", n_features=2, reps=1)
+    ZZFeatureMap(n_features=2, reps=1, entanglement='full', alpha=2.0, feature_scale=1.0)
+    """
+    key = name.lower() if isinstance(name, str) else name
+    if key not in FEATURE_MAPS:
+        raise ValueError(f"unknown feature map {name!r}; registered: "
+                         f"{', '.join(sorted(FEATURE_MAPS))}")
+    cls = FEATURE_MAPS[key]
+    signature = inspect.signature(cls.__init__).parameters
+    if unknown := sorted(set(params) - set(cls._get_param_names())):
+        raise ValueError(f"unknown parameter(s) {unknown} for feature map {name!r}; "
+                         f"allowed: {', '.join(cls._get_param_names())}")
+    if missing := [p for p in cls._get_param_names() if p not in params
+                   and signature[p].default is inspect.Parameter.empty]:
+        raise ValueError(f"feature map {name!r} needs parameter(s) {missing}")
+    return cls(**params).validate()
