@@ -28,7 +28,7 @@ __all__ = ["DiagStep", "GateStep", "LayerStep", "plan"]
 # Largest number of wires a fused diagonal table may span.
 _MAX_DIAG_SUPPORT = 10
 # Single-qubit layers are applied in blocks of at most this many wires.
-_LAYER_BLOCK = 6
+_LAYER_BLOCK = 4
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ Qubit order: wire 0 is the most significant bit of the amplitude index.
 
 from __future__ import annotations
 
+import functools
 from functools import partial
 from typing import Any, Callable
 
@@ -35,7 +36,7 @@ __all__ = [
 # Peak working memory of a simulation in units of one batch of states.
 _WORKSPACE_FACTOR = 3
 # Largest (angles x amplitudes) table a fused diagonal run materialises.
-_DENSE_PHASE_LIMIT = 2**24
+_DENSE_PHASE_LIMIT = 2**22
 
 
 def real_dtype() -> np.dtype:
@@ -153,28 +154,51 @@ def _gate_matrix(step: GateStep, theta: jnp.ndarray, matrices, dtype) -> jnp.nda
     return m.conj().T if op.adjoint else m
 
 
-def _diag_phase_by_levels(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
-    """The phase vector of a fused diagonal run, without any large table.
+@functools.lru_cache(maxsize=64)
+def _low_rank_tables(step: DiagStep, n: int):
+    """Split a diagonal run's phase as ``F @ G`` over high and low wires.
 
-    The vector is grown one wire at a time: the phase over wires ``0..k`` is
-    the phase over wires ``0..k-1`` (broadcast along wire ``k``) plus the
-    tables whose highest wire is ``k``. A table over few wires therefore
-    costs work proportional to ``2**(its highest wire)``, not ``2**n``; for
-    the all-pairs ZZ map this is about ``n`` times less work than adding
-    every table over the full state.
+    With wires ``0..h-1`` high and ``h..n-1`` low, every table over wires
+    ``U`` is a sum over the assignments ``alpha`` of its high wires of
+    ``[high bits == alpha] * table(alpha, low bits)``. Stacking one column
+    per (table, assignment, angle) gives the phase as the ``(2**h, 2**l)``
+    matrix ``F @ G``: ``F`` a constant 0/1 matrix and each row of ``G`` one
+    angle times a table row, plus constants. Nothing of size ``angles x
+    2**n`` is ever formed.
     """
-    by_top: dict[int, list] = {}
+    h = n // 2
+    low = n - h
+    f_cols, a_rows, b_rows, col_pid = [], [], [], []
+    high_idx = np.arange(2**h)
+    low_idx = np.arange(2**low)
     for wires, pids, a, b in step.groups:
-        by_top.setdefault(max(wires), []).append((wires, pids, a, b))
-    phase = jnp.zeros((), dtype)
-    for k in range(n):
-        phase = phase[..., None]
-        for wires, pids, a, b in by_top.get(k, ()):
-            table = jnp.asarray(b, dtype)
-            if pids:
-                table = table + theta[np.asarray(pids, dtype=np.int32)] @ jnp.asarray(a, dtype)
-            phase = phase + table.reshape(tuple(2 if q in wires else 1 for q in range(k + 1)))
-    return jnp.broadcast_to(phase, (2,) * n).reshape(2**n)
+        hw = [q for q in wires if q < h]
+        m = len(wires)
+        # bit of each table wire, for every high / low index
+        for alpha in range(2 ** len(hw)):
+            ind = np.ones(2**h)
+            for j, q in enumerate(hw):
+                ind = ind * (((high_idx >> (h - 1 - q)) & 1) == ((alpha >> (len(hw) - 1 - j)) & 1))
+            table_idx = np.zeros(2**low, dtype=np.int64)
+            for j, q in enumerate(wires):
+                bit = (alpha >> (len(hw) - 1 - hw.index(q))) & 1 if q < h else (
+                    (low_idx >> (n - 1 - q)) & 1)
+                table_idx = table_idx | (bit << (m - 1 - j))
+            for k, pid in enumerate(pids or (-1,)):
+                f_cols.append(ind)
+                a_rows.append(a[k, table_idx] if pids else np.zeros(2**low))
+                b_rows.append(b[table_idx] if k == 0 else np.zeros(2**low))
+                col_pid.append(pid)
+    return (np.stack(f_cols, axis=1), np.stack(a_rows), np.stack(b_rows),
+            np.asarray(col_pid, dtype=np.int32))
+
+
+def _diag_phase_low_rank(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
+    """The phase vector of a diagonal run from its low-rank split (see above)."""
+    f, a_rows, b_rows, col_pid = _low_rank_tables(step, n)
+    coef = jnp.where(col_pid >= 0, theta[np.maximum(col_pid, 0)] if theta.shape[0] else 0.0, 0.0)
+    g = coef.astype(dtype)[:, None] * jnp.asarray(a_rows, dtype) + jnp.asarray(b_rows, dtype)
+    return (jnp.asarray(f, dtype) @ g).reshape(2**n)
 
 
 def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
@@ -183,7 +207,7 @@ def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarra
     When the table of every angle's contribution over the full state is small
     (``_DENSE_PHASE_LIMIT`` entries), it is materialised and the phase is one
     matrix product, which ``vmap`` turns into a batched matmul; otherwise it
-    is grown wire by wire (:func:`_diag_phase_by_levels`).
+    is the product of two small matrices (:func:`_diag_phase_low_rank`).
     """
     pids = [p for _, group_pids, _, _ in step.groups for p in group_pids]
     shapes = [tuple(2 if q in wires else 1 for q in range(n)) for wires, _, _, _ in step.groups]
@@ -202,7 +226,7 @@ def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarra
             table = jnp.concatenate(rows, axis=0).reshape(len(pids), 2**n)
             phase = phase + (theta[np.asarray(pids, dtype=np.int32)] @ table).reshape(full)
         return jnp.broadcast_to(phase, (2,) * n).reshape(2**n)
-    return _diag_phase_by_levels(step, theta, n, dtype)
+    return _diag_phase_low_rank(step, theta, n, dtype)
 
 
 def _simulate(
@@ -223,7 +247,7 @@ def _simulate(
         psi = jnp.stack([jnp.real(flat), jnp.imag(flat)]).astype(rdtype)
     for step in plan(circuit.operations, n, fuse):
         if isinstance(step, DiagStep):
-            phase = jax.lax.optimization_barrier(_diag_phase(step, theta, n, rdtype))
+            phase = _diag_phase(step, theta, n, rdtype)
             c, s = jnp.cos(phase), jnp.sin(phase)
             psi = jnp.stack([psi[0] * c - psi[1] * s, psi[0] * s + psi[1] * c])
         elif isinstance(step, LayerStep):
