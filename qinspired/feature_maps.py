@@ -9,8 +9,7 @@ Maps with a ``.circuit`` go straight into :func:`~qinspired.circuits.statevector
 and ``prepare(x)`` instead.
 Wire 0 is the most significant bit of the amplitude index (Qiskit: the reverse).
 
-Every map but :class:`AngleEncoding` (whose ``scale`` plays the role) and
-:class:`AmplitudeEncoding` has a bandwidth ``feature_scale`` :math:`s` that
+Every map but :class:`AmplitudeEncoding` has a bandwidth ``feature_scale`` :math:`s` that
 multiplies the data before encoding: without it fidelity kernels concentrate
 (off-diagonal entries near :math:`2^{-n}`) [1]_. With ``feature_scale=1`` the
 maps equal their references exactly.
@@ -238,7 +237,7 @@ class AngleEncoding(FeatureMap):
         Number of features :math:`d`; also the number of qubits.
     rotation : {"ry", "rx", "rz"}, default "ry"
         The encoding rotation.
-    scale : float, default 1.0
+    feature_scale : float, default 1.0
         Bandwidth :math:`c > 0`.
 
     References
@@ -256,20 +255,20 @@ class AngleEncoding(FeatureMap):
 
     name = "angle"
 
-    def __init__(self, n_features: int, rotation: str = "ry", scale: float = 1.0) -> None:
+    def __init__(self, n_features: int, rotation: str = "ry", feature_scale: float = 1.0) -> None:
         self.n_features = n_features
         self.rotation = rotation
-        self.scale = scale
+        self.feature_scale = feature_scale
 
     def _check(self) -> None:
         self._n()
         check_choice("AngleEncoding", "rotation", self.rotation, ("rx", "ry", "rz"))
-        check_real("AngleEncoding", "scale", self.scale, positive=True)
+        check_real("AngleEncoding", "feature_scale", self.feature_scale, positive=True)
 
     def _build(self) -> Circuit:
         n, rot = int(self.n_features), self.rotation.lower()
         ops: list = [("h", q) for q in range(n)] if rot == "rz" else []
-        ops += [(rot, q, feature(q, scale=float(self.scale))) for q in range(n)]
+        ops += [(rot, q, feature(q, scale=float(self.feature_scale))) for q in range(n)]
         return Circuit(n, ops, n_features=n)
 
 

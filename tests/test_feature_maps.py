@@ -132,7 +132,7 @@ def test_angle_encoding_is_closed_form_product_state(rotation):
     for xi in x:
         expected = np.kron(expected, qubits(c * xi))
     with jax.enable_x64(True):
-        got = sv(AngleEncoding(3, rotation=rotation, scale=c), x)
+        got = sv(AngleEncoding(3, rotation=rotation, feature_scale=c), x)
     np.testing.assert_allclose(got, expected, atol=1e-12)
 
 
@@ -196,7 +196,7 @@ def test_hardware_efficient_structure_options():
 CASES = [
     AngleEncoding(1),
     AngleEncoding(3, rotation="rx"),
-    AngleEncoding(4, rotation="rz", scale=0.5),
+    AngleEncoding(4, rotation="rz", feature_scale=0.5),
     ZZFeatureMap(2, reps=1),
     ZZFeatureMap(3, reps=2, entanglement="circular"),
     ZZFeatureMap(3, reps=2, entanglement="sca", feature_scale=0.3),
@@ -396,7 +396,7 @@ BAD = [
     (PauliFeatureMap, dict(n_features=2, paulis=()), "non-empty"),
     (PauliFeatureMap, dict(n_features=3, paulis=("ZZ",), entanglement=[(0,)]), "2-qubit"),
     (AngleEncoding, dict(n_features=2, rotation="ryy"), "rotation"),
-    (AngleEncoding, dict(n_features=2, scale=-1.0), "scale"),
+    (AngleEncoding, dict(n_features=2, feature_scale=-1.0), "feature_scale"),
     (IQPFeatureMap, dict(n_features=3, interactions="reverse_linear"), "interactions"),
     (IQPFeatureMap, dict(n_features=3, reps=-1), "reps"),
     (HardwareEfficientEncoding, dict(n_features=2, rotations=("rq",)), "rotations"),
