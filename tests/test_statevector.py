@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -120,18 +118,17 @@ def test_structured_fast_path_is_taken_and_equals_gate_by_gate() -> None:
     np.testing.assert_allclose(fast, slow, atol=1e-11)
 
 
-@pytest.mark.parametrize("dense_limit", [0, 2**22])
-def test_both_phase_strategies_equal_gate_by_gate(monkeypatch, dense_limit: int) -> None:
-    """The dense phase table and the low-rank (high x low wires) split agree."""
-    sv_module = sys.modules["qinspired.circuits.statevector"]
-    monkeypatch.setattr(sv_module, "_DENSE_PHASE_LIMIT", dense_limit)
-    n = 5
-    ops = list(zz_like(n, 1).operations) + [
-        ("cz", (0, 4)), ("z", 2), ("rzz", (3, 1), 0.7), ("crz", (4, 0), weight(0)), ("s", 1),
-    ]
-    c = Circuit(n, ops)
-    # a batch size of its own per strategy, so the jit cache cannot serve the other one
-    x = np.random.default_rng(2).uniform(0, 2, size=(3 + (dense_limit > 0), n))
+@pytest.mark.parametrize("n", [1, 2, 5, 6])
+def test_diagonal_runs_with_many_body_parities_equal_gate_by_gate(n: int) -> None:
+    """Phases over parities of several high and low wires (the monomial split)."""
+    ops = list(zz_like(n, 1).operations)
+    if n >= 5:
+        ladder = [("cx", (0, 1)), ("cx", (1, 3)), ("cx", (3, 4))]
+        ops += ladder + [("p", 4, feature(2, 1.5))] + ladder[::-1]
+        ops += [("cz", (0, 4)), ("z", 2), ("rzz", (3, 1), 0.7), ("crz", (4, 0), weight(0)),
+                ("s", 1), ("cp", (1, 0), weight(0))]
+    c = Circuit(n, ops, n_weights=1)
+    x = np.random.default_rng(2).uniform(0, 2, size=(3, n))
     with jax.enable_x64(True):
         fast = np.asarray(statevector(c, x, [0.4]))
         slow = np.asarray(statevector(c, x, [0.4], fuse=False))

@@ -35,8 +35,6 @@ __all__ = [
 
 # Peak working memory of a simulation in units of one batch of states.
 _WORKSPACE_FACTOR = 3
-# Largest (angles x amplitudes) table a fused diagonal run materialises.
-_DENSE_PHASE_LIMIT = 2**22
 
 
 def real_dtype() -> np.dtype:
@@ -154,79 +152,86 @@ def _gate_matrix(step: GateStep, theta: jnp.ndarray, matrices, dtype) -> jnp.nda
     return m.conj().T if op.adjoint else m
 
 
+def _bits(index: np.ndarray, wire: int, width: int) -> np.ndarray:
+    """Bit of ``wire`` (0 = most significant of ``width``) in each index."""
+    return (index >> (width - 1 - wire)) & 1
+
+
 @functools.lru_cache(maxsize=64)
-def _low_rank_tables(step: DiagStep, n: int):
-    """Split a diagonal run's phase as ``F @ G`` over high and low wires.
+def _split_tables(step: DiagStep, n: int):
+    r"""Constant tables that give a diagonal run's phase as small matrix products.
 
-    With wires ``0..h-1`` high and ``h..n-1`` low, every table over wires
-    ``U`` is a sum over the assignments ``alpha`` of its high wires of
-    ``[high bits == alpha] * table(alpha, low bits)``. Stacking one column
-    per (table, assignment, angle) gives the phase as the ``(2**h, 2**l)``
-    matrix ``F @ G``: ``F`` a constant 0/1 matrix and each row of ``G`` one
-    angle times a table row, plus constants. Nothing of size ``angles x
-    2**n`` is ever formed.
+    Split the wires into high ``H = 0..h-1`` and low ``L = h..n-1`` (``h =
+    n // 2``), so that the phase is a ``(2**h, 2**l)`` matrix. Tables over
+    high wires only add up to a vector over ``H``. Any other table is
+    expanded over the monomials of its high bits (Moebius inversion),
+    :math:`t(b_H, b_L) = \sum_{S} \prod_{i \in S} b_i \, c_S(b_L)`, so the
+    whole phase is
+
+    .. math::
+
+        \Phi = \phi_H \mathbf{1}^T + F\,G, \qquad
+        G = \theta \cdot A + B,
+
+    with ``F`` the ``(2**h, M)`` 0/1 matrix of the ``M`` monomials that occur
+    (1 and the single high bits for pair interactions). For the all-pairs ZZ
+    map ``M = h + 1``: the phase costs about ``n`` multiply-adds per
+    amplitude instead of one per angle, and no table of size
+    ``angles x 2**n`` is ever formed.
     """
-    h = n // 2
-    low = n - h
-    f_cols, a_rows, b_rows, col_pid = [], [], [], []
-    high_idx = np.arange(2**h)
-    low_idx = np.arange(2**low)
-    for wires, pids, a, b in step.groups:
-        hw = [q for q in wires if q < h]
+    h, low = n // 2, n - n // 2
+    high_idx, low_idx = np.arange(2**h), np.arange(2**low)
+    pids = sorted({p for _, group_pids, _, _ in step.groups for p in group_pids})
+    col = {p: i for i, p in enumerate(pids)}
+    a_high, b_high = np.zeros((len(pids), 2**h)), np.zeros(2**h)
+    a_mono: dict[tuple[int, ...], np.ndarray] = {(): np.zeros((len(pids), 2**low))}
+    b_mono: dict[tuple[int, ...], np.ndarray] = {(): np.zeros(2**low)}
+    for wires, group_pids, a, b in step.groups:
         m = len(wires)
-        # bit of each table wire, for every high / low index
-        for alpha in range(2 ** len(hw)):
-            ind = np.ones(2**h)
-            for j, q in enumerate(hw):
-                ind = ind * (((high_idx >> (h - 1 - q)) & 1) == ((alpha >> (len(hw) - 1 - j)) & 1))
-            table_idx = np.zeros(2**low, dtype=np.int64)
-            for j, q in enumerate(wires):
-                bit = (alpha >> (len(hw) - 1 - hw.index(q))) & 1 if q < h else (
-                    (low_idx >> (n - 1 - q)) & 1)
-                table_idx = table_idx | (bit << (m - 1 - j))
-            for k, pid in enumerate(pids or (-1,)):
-                f_cols.append(ind)
-                a_rows.append(a[k, table_idx] if pids else np.zeros(2**low))
-                b_rows.append(b[table_idx] if k == 0 else np.zeros(2**low))
-                col_pid.append(pid)
-    return (np.stack(f_cols, axis=1), np.stack(a_rows), np.stack(b_rows),
-            np.asarray(col_pid, dtype=np.int32))
-
-
-def _diag_phase_low_rank(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
-    """The phase vector of a diagonal run from its low-rank split (see above)."""
-    f, a_rows, b_rows, col_pid = _low_rank_tables(step, n)
-    coef = jnp.where(col_pid >= 0, theta[np.maximum(col_pid, 0)] if theta.shape[0] else 0.0, 0.0)
-    g = coef.astype(dtype)[:, None] * jnp.asarray(a_rows, dtype) + jnp.asarray(b_rows, dtype)
-    return (jnp.asarray(f, dtype) @ g).reshape(2**n)
+        rows = [col[p] for p in group_pids]
+        hw = [q for q in wires if q < h]
+        if len(hw) == m:
+            idx = sum(_bits(high_idx, q, h) << (m - 1 - j) for j, q in enumerate(wires))
+            b_high += b[idx]
+            np.add.at(a_high, rows, a[:, idx])
+            continue
+        low_part = sum(_bits(low_idx, q - h, low) << (m - 1 - j)
+                       for j, q in enumerate(wires) if q >= h)
+        pos = [m - 1 - wires.index(q) for q in hw]
+        for subset in range(2 ** len(hw)):
+            coef_a, coef_b = np.zeros((len(rows), 2**low)), np.zeros(2**low)
+            sub = subset
+            while True:
+                high_part = sum(1 << pos[i] for i in range(len(hw)) if sub >> i & 1)
+                sign = -1.0 if (bin(subset).count("1") - bin(sub).count("1")) % 2 else 1.0
+                coef_a += sign * a[:, high_part | low_part]
+                coef_b += sign * b[high_part | low_part]
+                if sub == 0:
+                    break
+                sub = (sub - 1) & subset
+            key = tuple(hw[i] for i in range(len(hw)) if subset >> i & 1)
+            if key not in a_mono:
+                a_mono[key], b_mono[key] = np.zeros((len(pids), 2**low)), np.zeros(2**low)
+            np.add.at(a_mono[key], rows, coef_a)
+            b_mono[key] += coef_b
+    keys = list(a_mono)
+    f = np.stack(
+        [np.prod([_bits(high_idx, q, h) for q in key], axis=0) if key else np.ones(2**h)
+         for key in keys],
+        axis=1,
+    )
+    a_all = np.stack([a_mono[k] for k in keys], axis=1)
+    b_all = np.stack([b_mono[k] for k in keys])
+    return np.asarray(pids, dtype=np.int32), a_high, b_high, f, a_all, b_all
 
 
 def _diag_phase(step: DiagStep, theta: jnp.ndarray, n: int, dtype) -> jnp.ndarray:
-    """The flat ``(2**n,)`` phase vector of a fused diagonal run.
-
-    When the table of every angle's contribution over the full state is small
-    (``_DENSE_PHASE_LIMIT`` entries), it is materialised and the phase is one
-    matrix product, which ``vmap`` turns into a batched matmul; otherwise it
-    is the product of two small matrices (:func:`_diag_phase_low_rank`).
-    """
-    pids = [p for _, group_pids, _, _ in step.groups for p in group_pids]
-    shapes = [tuple(2 if q in wires else 1 for q in range(n)) for wires, _, _, _ in step.groups]
-    phase = jnp.zeros((1,) * n, dtype)
-    for (_, _, _, b), shape in zip(step.groups, shapes):
-        phase = phase + jnp.asarray(b, dtype).reshape(shape)
-    if len(pids) * 2**n <= _DENSE_PHASE_LIMIT:
-        if pids:
-            full = (2,) * n
-            rows = [
-                jnp.broadcast_to(jnp.asarray(a, dtype).reshape((a.shape[0],) + shape),
-                                 (a.shape[0],) + full)
-                for (_, _, a, _), shape in zip(step.groups, shapes)
-                if a.shape[0]
-            ]
-            table = jnp.concatenate(rows, axis=0).reshape(len(pids), 2**n)
-            phase = phase + (theta[np.asarray(pids, dtype=np.int32)] @ table).reshape(full)
-        return jnp.broadcast_to(phase, (2,) * n).reshape(2**n)
-    return _diag_phase_low_rank(step, theta, n, dtype)
+    """The flat ``(2**n,)`` phase vector of a fused diagonal run (see :func:`_split_tables`)."""
+    pids, a_high, b_high, f, a_all, b_all = _split_tables(step, n)
+    th = theta[pids].astype(dtype)
+    g = jnp.einsum("p,pml->ml", th, jnp.asarray(a_all, dtype)) + jnp.asarray(b_all, dtype)
+    high = th @ jnp.asarray(a_high, dtype) + jnp.asarray(b_high, dtype)
+    return (high[:, None] + jnp.asarray(f, dtype) @ g).reshape(2**n)
 
 
 def _simulate(
