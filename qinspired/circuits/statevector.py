@@ -5,14 +5,16 @@ and the weights, vectorised over batches with ``jax.vmap``. Structure is
 exploited before brute force (see :mod:`qinspired.circuits._plan`): diagonal
 layers are one phase-vector multiply and single-qubit layers are applied in
 Kronecker blocks. ``fuse=False`` applies the same circuit gate by gate.
+Inside the simulation the state is kept as a real array of shape
+``(2, 2**n)`` (real and imaginary parts), so real gates such as Hadamard
+layers cost real arithmetic only; the result is returned as complex.
 
 Qubit order: wire 0 is the most significant bit of the amplitude index.
 """
 
 from __future__ import annotations
 
-import functools
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Callable
 
 import jax
@@ -157,7 +159,7 @@ def _bits(index: np.ndarray, wire: int, width: int) -> np.ndarray:
     return (index >> (width - 1 - wire)) & 1
 
 
-@functools.lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
 def _split_tables(step: DiagStep, n: int):
     r"""Constant tables that give a diagonal run's phase as small matrix products.
 
