@@ -76,3 +76,25 @@ def pauli_matrix(label: dict[int, str], n: int) -> np.ndarray:
     for q in range(n):
         out = np.kron(out, PAULI[label.get(q, "I")])
     return out
+
+
+def circuit_unitary(circuit) -> np.ndarray:
+    """Gate-by-gate NumPy product (no simulator) of a constant-angle circuit."""
+    import jax
+    import jax.numpy as jnp
+
+    from qinspired.circuits import gate_matrix
+
+    n = circuit.n_qubits
+    u = np.eye(2**n, dtype=complex).reshape((2,) * n + (2**n,))
+    for op in circuit.operations:
+        if op.name == "unitary":
+            m = np.asarray(circuit.matrices[op.matrix_index], dtype=complex)
+        else:
+            with jax.enable_x64(True):
+                m = gate_matrix(op.name, [a.constant_value for a in op.params], jnp.complex128)
+        m = m.conj().T if op.adjoint else m
+        k = len(op.wires)
+        u = np.tensordot(m.reshape((2,) * (2 * k)), u, axes=(tuple(range(k, 2 * k)), op.wires))
+        u = np.moveaxis(u, tuple(range(k)), op.wires)
+    return u.reshape(2**n, 2**n)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
+from _dense import circuit_unitary
 
 qiskit = pytest.importorskip("qiskit")
 
@@ -23,7 +23,7 @@ from qiskit import QuantumCircuit, qasm2  # noqa: E402
 from qiskit.circuit.library import zz_feature_map  # noqa: E402
 from qiskit.quantum_info import Operator, Statevector  # noqa: E402
 
-from qinspired.circuits import GATES, Circuit, Operation, const, gate_matrix  # noqa: E402
+from qinspired.circuits import GATES, Circuit, Operation, const  # noqa: E402
 from qinspired.circuits.qasm import from_qasm, to_qasm  # noqa: E402
 from qinspired.circuits.statevector import statevector  # noqa: E402
 
@@ -33,21 +33,6 @@ PI = math.pi
 LEGACY = qasm2.LEGACY_CUSTOM_INSTRUCTIONS
 
 
-def np_unitary(circuit: Circuit) -> np.ndarray:
-    """Gate-by-gate NumPy product of a constant circuit (wire 0 most significant)."""
-    n = circuit.n_qubits
-    u = np.eye(2**n, dtype=complex).reshape((2,) * n + (2**n,))
-    for op in circuit.operations:
-        if op.name == "unitary":
-            m = np.asarray(circuit.matrices[op.matrix_index], dtype=complex)
-        else:
-            with jax.enable_x64(True):
-                m = gate_matrix(op.name, [a.constant_value for a in op.params], jnp.complex128)
-        m = m.conj().T if op.adjoint else m
-        k = len(op.wires)
-        u = np.tensordot(m.reshape((2,) * (2 * k)), u, axes=(tuple(range(k, 2 * k)), op.wires))
-        u = np.moveaxis(u, tuple(range(k)), op.wires)
-    return u.reshape(2**n, 2**n)
 
 
 def qiskit_unitary(qc: QuantumCircuit) -> np.ndarray:
@@ -73,7 +58,7 @@ def test_export_loads_in_qiskit_with_the_same_operator(seed):
     text = to_qasm(c)
     qc = qasm2.loads(text, custom_instructions=LEGACY)
     assert qc.num_qubits == 4
-    np.testing.assert_allclose(qiskit_unitary(qc), np_unitary(c), atol=1e-10)
+    np.testing.assert_allclose(qiskit_unitary(qc), circuit_unitary(c), atol=1e-10)
 
 
 def test_single_wire_unitary_loads_in_qiskit_up_to_global_phase():
@@ -83,7 +68,7 @@ def test_single_wire_unitary_loads_in_qiskit_up_to_global_phase():
     c = Circuit(2, [("h", 1), Operation("unitary", (0,), (), False, 0),
                     Operation("unitary", (1,), (), True, 0)], matrices=(m,))
     got = qiskit_unitary(qasm2.loads(to_qasm(c), custom_instructions=LEGACY))
-    want = np_unitary(c)
+    want = circuit_unitary(c)
     k = np.unravel_index(np.argmax(np.abs(want)), want.shape)
     ratio = want[k] / got[k]
     assert abs(abs(ratio) - 1.0) < 1e-10
@@ -107,7 +92,7 @@ def test_every_qelib1_gate_reads_like_qiskit(name, n_params, n_qubits):
         'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[5];\nh q;\n'
         f"{call} {','.join(f'q[{w}]' for w in wires)};\n"
     )
-    ours = np_unitary(from_qasm(text))
+    ours = circuit_unitary(from_qasm(text))
     theirs = qiskit_unitary(qasm2.loads(text, custom_instructions=LEGACY))
     np.testing.assert_allclose(ours, theirs, atol=1e-10)
 
@@ -116,7 +101,7 @@ def test_language_builtins_read_like_qiskit():
     text = (
         "OPENQASM 2.0;\nqreg a[1];\nqreg b[2];\nU(0.3,-1.2,2.5) b[1];\nCX b[1],a[0];\nCX a[0],b;\n"
     )
-    ours = np_unitary(from_qasm(text))
+    ours = circuit_unitary(from_qasm(text))
     np.testing.assert_allclose(ours, qiskit_unitary(qasm2.loads(text)), atol=1e-12)
 
 
@@ -140,7 +125,7 @@ def test_qiskit_circuits_import_with_the_same_operator(seed):
     measured = qc.copy()
     measured.measure_all()  # barrier + trailing measurements: ignored on import
     c = from_qasm(qasm2.dumps(measured))
-    np.testing.assert_allclose(np_unitary(c), qiskit_unitary(qc), atol=1e-10)
+    np.testing.assert_allclose(circuit_unitary(c), qiskit_unitary(qc), atol=1e-10)
 
 
 def test_qiskit_definitions_of_ryy_and_iswap_become_native_gates():
@@ -153,7 +138,7 @@ def test_qiskit_definitions_of_ryy_and_iswap_become_native_gates():
     assert "gate ryy" in text and "gate iswap" in text
     c = from_qasm(text)
     assert c.count_ops() == {"h": 3, "ryy": 1, "iswap": 1, "rzz": 1}
-    np.testing.assert_allclose(np_unitary(c), qiskit_unitary(qc), atol=1e-10)
+    np.testing.assert_allclose(circuit_unitary(c), qiskit_unitary(qc), atol=1e-10)
 
 
 def test_zz_feature_map_round_trip_through_qiskit_dumps():

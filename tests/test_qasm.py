@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _dense import circuit_unitary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,21 +91,6 @@ def product(*mats):
     return out
 
 
-def np_unitary(circuit: Circuit) -> np.ndarray:
-    """Gate-by-gate NumPy product (no simulator) of a constant circuit."""
-    n = circuit.n_qubits
-    u = np.eye(2**n, dtype=complex).reshape((2,) * n + (2**n,))
-    for op in circuit.operations:
-        if op.name == "unitary":
-            m = np.asarray(circuit.matrices[op.matrix_index], dtype=complex)
-        else:
-            with jax.enable_x64(True):
-                m = gate_matrix(op.name, [a.constant_value for a in op.params], jnp.complex128)
-        m = m.conj().T if op.adjoint else m
-        k = len(op.wires)
-        u = np.tensordot(m.reshape((2,) * (2 * k)), u, axes=(tuple(range(k, 2 * k)), op.wires))
-        u = np.moveaxis(u, tuple(range(k)), op.wires)
-    return u.reshape(2**n, 2**n)
 
 
 def sim_unitary(circuit: Circuit) -> np.ndarray:
@@ -171,14 +157,14 @@ def test_round_trip_every_gate_exact(name, adjoint):
     c = Circuit(3, ops)
     back = from_qasm(to_qasm(c))
     assert back.n_qubits == 3
-    np.testing.assert_allclose(np_unitary(back), np_unitary(c), atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(back), circuit_unitary(c), atol=1e-12)
 
 
 def test_round_trip_random_circuits_with_every_gate_via_simulator():
     rng = np.random.default_rng(7)
     c = random_circuit(rng, n=4, n_ops=len(GATES), every=True)
     assert {op.name for op in c.operations} == set(GATES)  # every registered gate is there
-    np.testing.assert_allclose(sim_unitary(c), np_unitary(c), atol=1e-10)  # oracle check
+    np.testing.assert_allclose(sim_unitary(c), circuit_unitary(c), atol=1e-10)  # oracle check
     back = from_qasm(to_qasm(c))
     # The 1-wire `unitary` ops lose their global phase; nothing else does.
     assert equal_up_to_phase(sim_unitary(back), sim_unitary(c))
@@ -194,9 +180,9 @@ def test_round_trip_random_circuits_property(seed):
     c = random_circuit(rng, n=3, n_ops=10)
     back = from_qasm(to_qasm(c))
     if any(op.name == "unitary" for op in c.operations):
-        assert equal_up_to_phase(np_unitary(back), np_unitary(c))
+        assert equal_up_to_phase(circuit_unitary(back), circuit_unitary(c))
     else:
-        np.testing.assert_allclose(np_unitary(back), np_unitary(c), atol=1e-11)
+        np.testing.assert_allclose(circuit_unitary(back), circuit_unitary(c), atol=1e-11)
 
 
 @pytest.mark.parametrize(
@@ -211,7 +197,7 @@ def test_single_wire_unitary_exports_as_u3_up_to_global_phase(matrix):
         text = to_qasm(c)
         assert "u3(" in text
         back = from_qasm(text)
-        assert equal_up_to_phase(np_unitary(back), np_unitary(c), atol=1e-9)
+        assert equal_up_to_phase(circuit_unitary(back), circuit_unitary(c), atol=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
@@ -235,7 +221,7 @@ def test_exported_definitions_are_exact():
         with jax.enable_x64(True):
             ref = gate_matrix(native, params, jnp.complex128)
         ref = ref.conj().T if adjoint else ref
-        np.testing.assert_allclose(np_unitary(c), ref, atol=1e-12)
+        np.testing.assert_allclose(circuit_unitary(c), ref, atol=1e-12)
 
 
 def test_definitions_of_iswap_and_ryy_map_back_to_native_gates():
@@ -246,7 +232,7 @@ def test_definitions_of_iswap_and_ryy_map_back_to_native_gates():
     back = from_qasm(text)
     assert back.count_ops() == {"iswap": 2, "ryy": 1}
     assert back.operations[2].adjoint
-    np.testing.assert_allclose(np_unitary(back), np_unitary(c), atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(back), circuit_unitary(c), atol=1e-12)
     # A different gate under the same name is expanded, not taken for iswap.
     other = from_qasm(HEADER + "gate iswap a,b { cx a,b; }\nqreg q[2];\niswap q[0],q[1];\n")
     assert other.count_ops() == {"cx": 1}
@@ -327,14 +313,14 @@ def test_snippet_single_and_two_qubit_gates():
         adjacent(3, 1, np.eye(4)[[0, 2, 1, 3]]),
         controlled(3, [2], 0, phase(0.9)),
     )
-    np.testing.assert_allclose(np_unitary(c), ref, atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), ref, atol=1e-12)
     np.testing.assert_allclose(sim_unitary(c), ref, atol=1e-10)
 
 
 def test_snippet_language_builtins_without_include():
     c = from_qasm("OPENQASM 2.0;\nqreg q[2];\nU(0.1, 0.2, 0.3) q[0];\nCX q[0], q[1];\n")
     ref = product(on(2, {0: u3(0.1, 0.2, 0.3)}), controlled(2, [0], 1, X))
-    np.testing.assert_allclose(np_unitary(c), ref, atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), ref, atol=1e-12)
     with pytest.raises(QasmError, match=r"line 3: unknown gate 'h'.*qelib1"):
         from_qasm("OPENQASM 2.0;\nqreg q[1];\nh q[0];\n")
 
@@ -373,16 +359,16 @@ QELIB1_CASES = [
 @pytest.mark.parametrize("body, reference", QELIB1_CASES, ids=[c[0] for c in QELIB1_CASES])
 def test_qelib1_gates_against_kron_reference(body, reference):
     c = from_qasm(HEADER + "qreg q[4];\n" + body + "\n")
-    np.testing.assert_allclose(np_unitary(c), reference(), atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), reference(), atol=1e-12)
 
 
 def test_c4x_and_relative_phase_toffolis():
     c = from_qasm(HEADER + "qreg q[5];\nc4x q[4],q[0],q[3],q[1],q[2];\n")
-    np.testing.assert_allclose(np_unitary(c), controlled(5, [4, 0, 3, 1], 2, X), atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), controlled(5, [4, 0, 3, 1], 2, X), atol=1e-12)
     # rccx / rc3x are Toffolis up to relative phases: equal moduli, diagonal ratio.
     for name, n in (("rccx", 3), ("rc3x", 4)):
         wires = ",".join(f"q[{i}]" for i in range(n))
-        u = np_unitary(from_qasm(HEADER + f"qreg q[{n}];\n{name} {wires};\n"))
+        u = circuit_unitary(from_qasm(HEADER + f"qreg q[{n}];\n{name} {wires};\n"))
         toffoli = controlled(n, list(range(n - 1)), n - 1, X)
         np.testing.assert_allclose(np.abs(u), toffoli, atol=1e-12)
 
@@ -407,7 +393,7 @@ def test_user_gates_with_parameters_and_nesting():
                        on(3, {b: rz(PI)}), on(3, {b: ry(t)}))
 
     ref = product(pair(0.3, 2, 0), pair(0.09, 1, 2))
-    np.testing.assert_allclose(np_unitary(c), ref, atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), ref, atol=1e-12)
     np.testing.assert_allclose(sim_unitary(c), ref, atol=1e-10)
 
 
@@ -430,7 +416,7 @@ def test_register_broadcast_and_multiple_registers():
         on(4, {3: rz(0.5)}),
         controlled(4, [0], 2, Z), controlled(4, [0], 3, Z),
     )
-    np.testing.assert_allclose(np_unitary(c), ref, atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), ref, atol=1e-12)
 
 
 def test_trailing_measurements_are_ignored_by_default():
@@ -549,7 +535,7 @@ def test_extended_qelib1_gates_may_be_redefined():
     c = from_qasm(text)
     assert c.count_ops() == {"cx": 2, "p": 1}
     want = np.diag(np.exp(0.4j * np.array([0, 1, 1, 0])))
-    np.testing.assert_allclose(np_unitary(c), want, atol=1e-12)
+    np.testing.assert_allclose(circuit_unitary(c), want, atol=1e-12)
 
 
 def test_export_errors():
