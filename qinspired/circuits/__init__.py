@@ -32,6 +32,7 @@ from qinspired.circuits.measure import (
     reduced_density_matrix,
     sample,
 )
+from qinspired.circuits.mps_sim import MPSResult, mps_state
 from qinspired.circuits.observables import PauliSum, pauli
 from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
 from qinspired.circuits.statevector import as_circuit, statevector, statevector_fn, unitary
@@ -43,6 +44,7 @@ __all__ = [
     "Factor",
     "GATES",
     "GateSpec",
+    "MPSResult",
     "Operation",
     "PauliSum",
     "QasmError",
@@ -54,6 +56,7 @@ __all__ = [
     "from_qasm",
     "gate_matrix",
     "marginal_probabilities",
+    "mps_state",
     "pauli",
     "probabilities",
     "reduced_density_matrix",

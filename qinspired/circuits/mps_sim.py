@@ -1,0 +1,213 @@
+r"""Circuit simulation with matrix product states of bounded bond dimension.
+
+The quantum-inspired counterpart of :func:`~qinspired.circuits.statevector`:
+the state is an MPS (:class:`qinspired.tn.MPS`) whose bonds never exceed
+``max_bond`` (:math:`\chi`). Gates act on the site tensors; a two-qubit gate
+contracts its two sites, applies the gate and splits them again by SVD,
+keeping the :math:`\chi` largest singular values. The orthogonality centre is
+moved to the updated sites first (by QR), so every truncation is the optimal
+one for that bond and the discarded weights add up to the truncation error.
+Gates on distant or reversed wires are routed with SWAPs (each truncated
+like any other gate); gates on three or more wires are applied the same way
+on a contiguous block, split by successive SVDs.
+
+Bond dimensions are static (``min(chi, 2**k, 2**(n-k))`` at bond ``k``), so
+the simulation is one jitted, vmappable function of ``(x, weights)``; at
+``chi = 2**(n//2)`` it is exact. Memory and time grow as ``n chi^2`` and
+``n chi^3`` rather than ``2**n``.
+
+Reference: G. Vidal, "Efficient classical simulation of slightly entangled
+quantum computations", Phys. Rev. Lett. 91, 147902 (2003).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qinspired._validation import check_int
+from qinspired.circuits.circuit import Circuit
+from qinspired.circuits.statevector import (
+    _angles,
+    _gate_matrix,
+    _prepare,
+    as_circuit,
+    complex_dtype,
+)
+from qinspired.circuits._plan import GateStep, param_ids
+from qinspired.tn.mps import MPS, to_dense
+
+__all__ = ["MPSResult", "mps_state"]
+
+_SWAP = np.eye(4)[[0, 2, 1, 3]]
+
+
+class MPSResult:
+    r"""The MPS of a circuit's state and its truncation error.
+
+    Attributes
+    ----------
+    mps : MPS
+        The normalised state; in a batched call every site tensor carries a
+        leading batch axis.
+    truncation_error : jax.Array
+        Per state, :math:`\sqrt{\sum_k \epsilon_k / (1 + \sum_k \epsilon_k)}` for
+        the discarded weights :math:`\epsilon_k` (squared singular values
+        cut, relative to the state's norm); 0 when the simulation is exact.
+        To first order the infidelity with the exact state is at most its
+        square.
+    """
+
+    def __init__(self, mps: MPS, truncation_error: jax.Array) -> None:
+        self.mps = mps
+        self.truncation_error = truncation_error
+
+    def to_statevector(self) -> jax.Array:
+        """The dense amplitudes, shape ``(2**n,)`` or ``(batch, 2**n)``."""
+        tensors = self.mps.tensors
+        if tensors[0].ndim == 3:
+            return to_dense(self.mps)
+        return jax.vmap(lambda *ts: to_dense(MPS.tree_unflatten(None, ts)))(*tensors)
+
+
+def _bond_dims(n: int, chi: int) -> list[int]:
+    return [1] + [min(chi, 2**k, 2 ** (n - k)) for k in range(1, n)] + [1]
+
+
+class _State:
+    """Site tensors, the orthogonality centre and the discarded weight."""
+
+    def __init__(self, tensors: list, dims: list[int]) -> None:
+        self.t = tensors
+        self.dims = dims
+        self.center = 0
+        self.discarded = jnp.zeros((), jnp.real(tensors[0]).dtype)
+
+    def move_center(self, site: int) -> None:
+        while self.center < site:
+            k = self.center
+            a, d, b = self.t[k].shape
+            q, r = jnp.linalg.qr(self.t[k].reshape(a * d, b))
+            self.t[k] = q.reshape(a, d, b)
+            self.t[k + 1] = jnp.einsum("ij,jpk->ipk", r, self.t[k + 1])
+            self.center += 1
+        while self.center > site:
+            k = self.center
+            a, d, b = self.t[k].shape
+            q, r = jnp.linalg.qr(self.t[k].reshape(a, d * b).T)
+            self.t[k] = q.T.reshape(a, d, b)
+            self.t[k - 1] = jnp.einsum("ipj,kj->ipk", self.t[k - 1], r)
+            self.center -= 1
+
+    def apply_block(self, matrix: jnp.ndarray, first: int, k: int) -> None:
+        """Apply a ``2**k`` matrix to the contiguous sites ``first..first+k-1``."""
+        self.move_center(first)
+        block = self.t[first]
+        for j in range(1, k):
+            block = jnp.einsum("a...b,bpc->a...pc", block, self.t[first + j])
+        left, right = block.shape[0], block.shape[-1]
+        u = matrix.reshape((2,) * (2 * k))
+        axes = list(range(1, k + 1))
+        block = jnp.moveaxis(jnp.tensordot(u, block, axes=(list(range(k, 2 * k)), axes)),
+                             list(range(k)), axes)
+        rest = block.reshape(left, -1)
+        for j in range(k - 1):
+            site = first + j
+            rest = rest.reshape(self.dims[site] * 2, -1)
+            u_, s, vh = jnp.linalg.svd(rest, full_matrices=False)
+            keep = self.dims[site + 1]
+            self.discarded = self.discarded + jnp.sum(s[keep:] ** 2)
+            self.t[site] = u_[:, :keep].reshape(self.dims[site], 2, keep)
+            rest = s[:keep, None].astype(vh.dtype) * vh[:keep]
+            self.center = site + 1
+        self.t[first + k - 1] = rest.reshape(self.dims[first + k - 1], 2, right)
+        self.center = first + k - 1
+
+
+def _route(state: _State, matrix: jnp.ndarray, wires: tuple[int, ...], dtype) -> None:
+    """Apply ``matrix`` on arbitrary ``wires`` by swapping them next to each other."""
+    k = len(wires)
+    if k == 1:
+        q = wires[0]
+        state.t[q] = jnp.einsum("ij,ajb->aib", matrix, state.t[q])
+        return
+    order = sorted(wires)
+    perm = [wires.index(w) for w in order]
+    m = matrix.reshape((2,) * (2 * k)).transpose(perm + [k + p for p in perm]).reshape(2**k, 2**k)
+    target = order[0]
+    swaps = []
+    for j, w in enumerate(order[1:], start=1):
+        pos = w
+        while pos > target + j:
+            swaps.append(pos - 1)
+            state.apply_block(jnp.asarray(_SWAP, dtype), pos - 1, 2)
+            pos -= 1
+    state.apply_block(m, target, k)
+    for site in reversed(swaps):
+        state.apply_block(jnp.asarray(_SWAP, dtype), site, 2)
+
+
+def _simulate_mps(circuit: Circuit, x, w, chi: int):
+    n = circuit.n_qubits
+    cdtype = complex_dtype()
+    dims = _bond_dims(n, chi)
+    theta = _angles(circuit, x, w)
+    tensors = [jnp.zeros((dims[k], 2, dims[k + 1]), cdtype).at[0, 0, 0].set(1.0)
+               for k in range(n)]
+    state = _State(tensors, dims)
+    for op, pids in zip(circuit.operations, param_ids(circuit.operations)):
+        m = _gate_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
+        _route(state, m, op.wires, cdtype)
+    kept = jnp.sum(jnp.abs(state.t[state.center]) ** 2)
+    state.t[state.center] = state.t[state.center] / jnp.sqrt(kept).astype(cdtype)
+    return tuple(state.t), jnp.sqrt(state.discarded / (kept + state.discarded))
+
+
+@partial(jax.jit, static_argnames=("chi", "x_batched", "w_batched"))
+def _run_mps(circuit, x, w, *, chi, x_batched, w_batched):
+    fn = partial(_simulate_mps, circuit, chi=chi)
+    if x_batched or w_batched:
+        return jax.vmap(fn, in_axes=(0 if x_batched else None, 0 if w_batched else None))(x, w)
+    return fn(x, w)
+
+
+def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int) -> MPSResult:
+    r"""Simulate a circuit as an MPS of bond dimension at most ``max_bond``.
+
+    Parameters
+    ----------
+    circuit : Circuit or feature map
+    x : array_like, shape (n_features,) or (batch, n_features), optional
+    weights : array_like, shape (n_weights,) or (batch, n_weights), optional
+    max_bond : int
+        :math:`\chi`; the result is exact when ``max_bond >= 2**(n // 2)``.
+
+    Returns
+    -------
+    MPSResult
+        ``.mps`` (site tensors with a leading batch axis when batched) and
+        ``.truncation_error`` (per state; see :class:`MPSResult`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qinspired.circuits import Circuit
+    >>> from qinspired.circuits.mps_sim import mps_state
+    >>> ghz = Circuit(3, [("h", 0), ("cx", (0, 1)), ("cx", (1, 2))])
+    >>> res = mps_state(ghz, max_bond=2)
+    >>> np.round(np.abs(np.asarray(res.to_statevector())) ** 2, 3).tolist()
+    [0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5]
+    """
+    circ = as_circuit(circuit)
+    chi = check_int("mps_state", "max_bond", max_bond, 1)
+    xv, xb = _prepare(x, circ.n_features, "x", "features")
+    wv, wb = _prepare(weights, circ.n_weights, "weights", "weights")
+    if len(xb) > 1 or len(wb) > 1 or (xb and wb and xb != wb):
+        raise ValueError(f"mps_state takes one batch axis shared by x and weights, got batch "
+                         f"shapes {xb} and {wb}")
+    tensors, err = _run_mps(circ, xv, wv, chi=chi, x_batched=bool(xb), w_batched=bool(wb))
+    return MPSResult(MPS.tree_unflatten(None, tensors), err)
