@@ -17,6 +17,7 @@ __all__ = [
     "as_float_array",
     "available_memory_bytes",
     "check_choice",
+    "check_in_range",
     "check_int",
     "check_memory",
     "check_real",
@@ -165,3 +166,60 @@ def check_choice(owner: str, name: str, value: Any, allowed: Sequence[str]) -> s
         raise ValueError(f"{owner}: {name}={value!r} is not allowed; use one of "
                          + ", ".join(map(repr, allowed)))
     return key
+
+
+def _format_bound(value: float | None, default: str) -> str:
+    return default if value is None else f"{value:g}"
+
+
+def check_in_range(
+    owner: str,
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> np.ndarray:
+    """Return ``value`` as a float array whose entries all lie in an interval, or raise.
+
+    Parameters
+    ----------
+    owner : str
+        Who the value belongs to, for the message (e.g. ``"depolarizing
+        channel on wire 2"``).
+    name : str
+        The value's name, e.g. ``"p"``.
+    value : float or array_like
+        A scalar or an array (every entry is checked).
+    low, high : float, optional
+        The bounds; ``None`` leaves that side unbounded.
+    low_open, high_open : bool, default False
+        Exclude the bound itself.
+
+    Raises
+    ------
+    ValueError
+        For NaN, inf, non-numeric input, or an entry outside the interval;
+        the message names ``owner``, ``name``, the offending value and the
+        allowed interval.
+    """
+    arr = as_float_array(value, f"{owner}: {name}")
+    bad = np.zeros(arr.shape, dtype=bool)
+    if low is not None:
+        bad |= (arr <= low) if low_open else (arr < low)
+    if high is not None:
+        bad |= (arr >= high) if high_open else (arr > high)
+    if np.any(bad):
+        first = arr[tuple(np.argwhere(bad)[0])] if arr.ndim else arr
+        interval = (
+            ("(" if low_open or low is None else "[")
+            + _format_bound(low, "-inf")
+            + ", "
+            + _format_bound(high, "inf")
+            + (")" if high_open or high is None else "]")
+        )
+        shown = f"{float(first)!r}" if arr.ndim == 0 else f"{float(first)!r} (in an array)"
+        raise ValueError(f"{owner}: {name}={shown} is outside {interval}")
+    return arr

@@ -13,6 +13,8 @@ Qubit-ordering convention (used everywhere in qinspired): wire 0 is the
 the least significant bit); PennyLane uses ours.
 """
 
+from qinspired.circuits import channels
+from qinspired.circuits.channels import ReadoutError
 from qinspired.circuits.circuit import (
     Angle,
     Circuit,
@@ -22,6 +24,13 @@ from qinspired.circuits.circuit import (
     const,
     feature,
     weight,
+)
+from qinspired.circuits.density import (
+    density_expectation,
+    density_matrix,
+    trajectories,
+    trajectory_density,
+    trajectory_expectation,
 )
 from qinspired.circuits.gates import GATES, GateSpec, gate_matrix, register_gate
 from qinspired.circuits.measure import (
@@ -33,6 +42,7 @@ from qinspired.circuits.measure import (
     sample,
 )
 from qinspired.circuits.mps_sim import MPSResult, mps_state
+from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.observables import PauliSum, pauli
 from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
 from qinspired.circuits.statevector import as_circuit, statevector, statevector_fn, unitary
@@ -45,11 +55,16 @@ __all__ = [
     "GATES",
     "GateSpec",
     "MPSResult",
+    "NoiseModel",
     "Operation",
     "PauliSum",
     "QasmError",
+    "ReadoutError",
     "as_circuit",
+    "channels",
     "const",
+    "density_expectation",
+    "density_matrix",
     "expectation",
     "expval",
     "feature",
@@ -65,6 +80,9 @@ __all__ = [
     "statevector",
     "statevector_fn",
     "to_qasm",
+    "trajectories",
+    "trajectory_density",
+    "trajectory_expectation",
     "unitary",
     "weight",
 ]

@@ -1,0 +1,411 @@
+"""Density-matrix and trajectory simulation against dense NumPy references."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _dense import PAULI, embed, pauli_matrix, textbook
+
+from qinspired._validation import SimulationTooLargeError
+from qinspired.circuits import GATES, Circuit, feature, pauli, statevector, weight
+from qinspired.circuits.channels import (
+    AmplitudeDamping,
+    Depolarizing,
+    Depolarizing2,
+    KrausChannel,
+)
+from qinspired.circuits.density import (
+    _run_density,
+    density_expectation,
+    density_matrix,
+    trajectories,
+    trajectory_density,
+    trajectory_expectation,
+)
+from qinspired.circuits.noise_model import NoiseModel
+from qinspired.feature_maps import (
+    AngleEncoding,
+    HardwareEfficientEncoding,
+    IQPFeatureMap,
+    ZZFeatureMap,
+)
+
+NAMED = sorted(g for g in GATES if g != "unitary")
+TWO_QUBIT = sorted(g for g in NAMED if GATES[g].n_wires == 2)
+
+
+# ----------------------------------------------------------------------------- references
+
+
+def random_unitary(rng, dim):
+    a = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
+    q, r = np.linalg.qr(a)
+    return q * (np.diag(r) / np.abs(np.diag(r)))
+
+
+def random_kraus(rng, n_wires, n_ops=2):
+    """Kraus operators of a random channel: blocks of a random isometry V, V^H V = I."""
+    d = 2**n_wires
+    v = random_unitary(rng, d * n_ops)[:, :d]
+    return v.reshape(n_ops, d, d)
+
+
+def depolarizing_kraus(p):
+    """(1-p) rho + p I/2 = (1 - 3p/4) rho + p/4 (X rho X + Y rho Y + Z rho Z)."""
+    w = [1 - 3 * p / 4, p / 4, p / 4, p / 4]
+    return np.stack([np.sqrt(c) * PAULI[s] for c, s in zip(w, "IXYZ")])
+
+
+def depolarizing2_kraus(p):
+    """(1-p) rho + p I/4: weight 1 - 15p/16 on II and p/16 on the other 15 Pauli pairs."""
+    ops = [np.kron(PAULI[a], PAULI[b]) for a in "IXYZ" for b in "IXYZ"]
+    w = [1 - 15 * p / 16] + [p / 16] * 15
+    return np.stack([np.sqrt(c) * o for c, o in zip(w, ops)])
+
+
+def amplitude_damping_kraus(g):
+    return np.stack([np.diag([1.0, np.sqrt(1 - g)]), np.array([[0, np.sqrt(g)], [0, 0]])]) + 0j
+
+
+def random_circuit(rng, n, n_ops, required=()):
+    """Random gates (every registered gate, long-range and reversed wires) + dense matrices.
+
+    Returns the circuit, the list ``(name, wires, U)`` for the dense reference, and
+    the data ``x`` (one angle per circuit reads feature 0 when possible).
+    """
+    names = [g for g in NAMED if GATES[g].n_wires <= n] + ["unitary"]
+    ops, info, x = [], [], np.array([0.37])
+    used_feature = False
+    for _ in range(n_ops):
+        name = names[rng.integers(len(names))]
+        k = int(rng.integers(1, 3)) if name == "unitary" else GATES[name].n_wires
+        wires = tuple(int(w) for w in rng.permutation(n)[:k])
+        if name == "unitary":
+            u = random_unitary(rng, 2**k)
+            ops.append(("unitary", wires, u))
+        else:
+            params = tuple(rng.uniform(-np.pi, np.pi, size=GATES[name].n_params))
+            angles = list(params)
+            if params and not used_feature:
+                angles[0] = feature(0, scale=1.5, offset=-0.2)
+                params = (1.5 * x[0] - 0.2,) + params[1:]
+                used_feature = True
+            ops.append((name, wires, *angles))
+            u = textbook(name, params)
+        info.append((name, wires, u))
+    for name, wires in required:
+        ops.append((name, wires))
+        info.append((name, wires, textbook(name)))
+    return Circuit(n, ops, n_features=1), info, x
+
+
+def dense_noisy_rho(info, rules, n):
+    """rho after each gate U rho U^H and, per rule in order, its channels' Kraus sums.
+
+    ``rules`` holds ``(kraus, after, wires)``: a 1-qubit channel acts on each of the
+    gate's wires (restricted to ``wires`` if given); a 2-qubit channel after 2-qubit
+    gates only, on the gate's wires in order (equal to ``wires`` if given).
+    """
+    rho = np.zeros((2**n, 2**n), complex)
+    rho[0, 0] = 1.0
+    for name, gate_wires, u in info:
+        e = embed(u, gate_wires, n)
+        rho = e @ rho @ e.conj().T
+        for kraus, after, only in rules:
+            if after is not None and name not in after:
+                continue
+            if kraus.shape[-1] == 2:
+                targets = [(w,) for w in gate_wires if only is None or w in only]
+            elif len(gate_wires) == 2 and (only is None or tuple(only) == gate_wires):
+                targets = [gate_wires]
+            else:
+                targets = []
+            for t in targets:
+                ks = [embed(k, t, n) for k in kraus]
+                rho = sum(k @ rho @ k.conj().T for k in ks)
+    return rho
+
+
+def assert_physical(rho, atol):
+    rho = np.asarray(rho)
+    np.testing.assert_allclose(np.trace(rho, axis1=-2, axis2=-1), 1.0, atol=atol)
+    np.testing.assert_allclose(rho, np.conj(np.swapaxes(rho, -1, -2)), atol=atol)
+    assert np.linalg.eigvalsh(rho).min() >= -atol
+    purity = np.real(np.einsum("...ij,...ji->...", rho, rho))
+    assert np.all(purity <= 1 + atol)
+
+
+def outer(psi):
+    psi = np.asarray(psi)
+    return np.einsum("...i,...j->...ij", psi, psi.conj())
+
+
+# ----------------------------------------------------------------------------- noiseless
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("fuse", [True, False])
+def test_noiseless_density_is_the_pure_state(seed, fuse):
+    rng = np.random.default_rng(seed)
+    c, _, x = random_circuit(rng, 3, 12)
+    with jax.enable_x64(True):
+        rho = density_matrix(c, x, fuse=fuse)
+        psi = statevector(c, x)
+    np.testing.assert_allclose(rho, outer(psi), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "fm",
+    [ZZFeatureMap(4, reps=2), IQPFeatureMap(3, reps=2), AngleEncoding(3, rotation="rx"),
+     HardwareEfficientEncoding(3, n_layers=2)],
+    ids=lambda fm: type(fm).__name__,
+)
+def test_noiseless_feature_maps_match_statevector(fm):
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-np.pi, np.pi, size=(3, fm.n_qubits))
+    w = rng.uniform(-np.pi, np.pi, size=fm.n_weights) if fm.n_weights else None
+    rho = density_matrix(fm, X, w)
+    assert rho.shape == (3, 2**fm.n_qubits, 2**fm.n_qubits)
+    assert rho.dtype == jnp.complex64
+    np.testing.assert_allclose(rho, outer(statevector(fm, X, w)), atol=2e-6)
+    assert_physical(rho, 1e-5)
+
+
+def test_empty_noise_model_is_noiseless_and_dtype_follows_x64():
+    c = Circuit(2, [("h", 0), ("cx", (0, 1)), ("ry", 1, feature(0))])
+    with jax.enable_x64(True):
+        rho = density_matrix(c, [0.4], noise=NoiseModel())
+        assert rho.dtype == jnp.complex128
+        np.testing.assert_allclose(rho, outer(statevector(c, [0.4])), atol=1e-13)
+
+
+def test_initial_density_matrix():
+    rng = np.random.default_rng(4)
+    c, _, x = random_circuit(rng, 3, 8)
+    psi0 = random_unitary(rng, 8)[:, 0]
+    with jax.enable_x64(True):
+        rho = density_matrix(c, x, initial_state=outer(psi0))
+        np.testing.assert_allclose(rho, outer(statevector(c, x, initial_state=psi0)), atol=1e-12)
+        mixed = density_matrix(c, x, initial_state=np.eye(8) / 8)  # U (I/8) U^H = I/8
+        np.testing.assert_allclose(mixed, np.eye(8) / 8, atol=1e-13)
+        batch = np.stack([outer(psi0), np.eye(8) / 8])
+        both = density_matrix(c, x, initial_state=batch)
+        np.testing.assert_allclose(both[1], np.eye(8) / 8, atol=1e-13)
+
+
+# ----------------------------------------------------------------------------- noisy vs NumPy
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_noisy_random_circuits_match_dense_numpy(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = 3
+    c, info, x = random_circuit(rng, n, 10, required=[("cx", (2, 0)), ("h", (1,))])
+    p, g, p2 = rng.uniform(0.02, 0.3, size=3)
+    k1, k2 = random_kraus(rng, 1, 3), random_kraus(rng, 2, 2)
+    with jax.enable_x64(True):
+        noise = (
+            NoiseModel()
+            .add_all_qubit(Depolarizing(p))
+            .add(AmplitudeDamping(g), wires=[1, 2])
+            .add_all_qubit(Depolarizing2(p2), after=TWO_QUBIT)
+            .add(KrausChannel(k1), after=["h", "rx", "ry", "rz", "u3", "cx"])
+            .add(KrausChannel(k2), after=["cx"], wires=[2, 0])
+        )
+        rho = density_matrix(c, x, noise=noise)
+        rho_gates = density_matrix(c, x, noise=noise, fuse=False)
+    rules = [
+        (depolarizing_kraus(p), None, None),
+        (amplitude_damping_kraus(g), None, (1, 2)),
+        (depolarizing2_kraus(p2), TWO_QUBIT, None),
+        (k1, ["h", "rx", "ry", "rz", "u3", "cx"], None),
+        (k2, ["cx"], (2, 0)),
+    ]
+    ref = dense_noisy_rho(info, rules, n)
+    np.testing.assert_allclose(rho, ref, atol=1e-12)
+    np.testing.assert_allclose(rho_gates, ref, atol=1e-12)
+    assert_physical(rho, 1e-10)
+    assert np.real(np.trace(np.asarray(rho) @ np.asarray(rho))) < 1 - 1e-3  # noise mixes
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_noisy_invariants_in_float32(seed):
+    rng = np.random.default_rng(200 + seed)
+    c, _, x = random_circuit(rng, 4, 14)
+    noise = NoiseModel().add_all_qubit(Depolarizing(0.05)).add_all_qubit(AmplitudeDamping(0.1))
+    rho = density_matrix(c, x, noise=noise)
+    assert rho.dtype == jnp.complex64
+    assert_physical(rho, 2e-5)
+
+
+def test_batched_equals_looped_and_broadcasts():
+    fm = ZZFeatureMap(3, reps=1)
+    X = np.random.default_rng(5).uniform(-2, 2, size=(4, 3))
+    noise = NoiseModel().add_all_qubit(Depolarizing(0.1), after=["cx"])
+    batched = density_matrix(fm, X, noise=noise)
+    for i in range(4):
+        np.testing.assert_allclose(batched[i], density_matrix(fm, X[i], noise=noise), atol=1e-6)
+    c = Circuit(2, [("ry", 0, feature(0)), ("cx", (0, 1)), ("rz", 1, weight(0))])
+    out = density_matrix(c, np.ones((2, 1, 1)), np.zeros((3, 1)), noise=noise)
+    assert out.shape == (2, 3, 4, 4)
+
+
+def test_new_noise_strength_does_not_recompile():
+    c = Circuit(2, [("h", 0), ("cx", (0, 1))])
+    density_matrix(c, noise=NoiseModel().add_all_qubit(Depolarizing(0.1)))
+    before = _run_density._cache_size()
+    rho = density_matrix(c, noise=NoiseModel().add_all_qubit(Depolarizing(0.3)))
+    assert _run_density._cache_size() == before
+    assert abs(float(rho[0, 3].real)) < 0.5  # the new strength was used
+
+
+def test_memory_guard_names_the_size():
+    c = Circuit(20, [("h", 0)])
+    with pytest.raises(SimulationTooLargeError, match=r"4\*\*20"):
+        density_matrix(c)
+    with pytest.raises(SimulationTooLargeError, match="trajector"):
+        trajectories(Circuit(26, [("h", 0)]), noise=None, key=jax.random.key(0),
+                     n_trajectories=10**5)
+
+
+def test_input_errors():
+    c = Circuit(2, [("h", 0)])
+    with pytest.raises(TypeError, match="NoiseModel"):
+        density_matrix(c, noise="depolarizing")
+    with pytest.raises(ValueError, match="shape"):
+        density_matrix(c, initial_state=np.ones(4) / 2)
+    with pytest.raises(ValueError, match="Hermitian"):
+        density_matrix(c, initial_state=np.triu(np.ones((4, 4))) / 4)
+    with pytest.raises(ValueError, match="trace 1"):
+        density_matrix(c, initial_state=np.eye(4))
+    with pytest.raises(ValueError, match="n_trajectories"):
+        trajectories(c, noise=None, key=jax.random.key(0), n_trajectories=0)
+    with pytest.raises(ValueError, match="key"):
+        trajectories(c, noise=None, key=3, n_trajectories=2)
+
+
+# ----------------------------------------------------------------------------- expectations
+
+
+def test_density_expectation_matches_dense_trace():
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=(2, 8, 8)) + 1j * rng.normal(size=(2, 8, 8))
+    rho = a @ np.conj(np.swapaxes(a, -1, -2))
+    rho /= np.trace(rho, axis1=1, axis2=2)[:, None, None]
+    obs = pauli("X0 Y2") - 0.5 * pauli("Z1") + 0.25 * pauli("Y0 Y1 Z2") + pauli("I0", 0.3)
+    dense = (pauli_matrix({0: "X", 2: "Y"}, 3) - 0.5 * pauli_matrix({1: "Z"}, 3)
+             + 0.25 * pauli_matrix({0: "Y", 1: "Y", 2: "Z"}, 3) + 0.3 * np.eye(8))
+    with jax.enable_x64(True):
+        got = density_expectation(rho, obs)
+    np.testing.assert_allclose(got, np.real(np.trace(dense @ rho, axis1=1, axis2=2)), atol=1e-12)
+
+
+def _noisy_example():
+    c = Circuit(3, [("h", 0), ("ry", 1, feature(0)), ("cx", (0, 2)), ("rx", 2, weight(0)),
+                    ("cz", (1, 0)), ("ry", 0, weight(1))])
+    return c, np.array([0.8]), np.array([0.3, -1.1])
+
+
+def test_gradient_wrt_channel_parameter_matches_finite_differences():
+    c, x, w = _noisy_example()
+
+    def f(p, g):
+        noise = NoiseModel().add_all_qubit(Depolarizing(p)).add(AmplitudeDamping(g), wires=[0])
+        return density_expectation(density_matrix(c, x, w, noise=noise), pauli("Z0 X2") + "Y1")
+
+    with jax.enable_x64(True):
+        p0, g0, h = 0.12, 0.2, 1e-5
+        grad = jax.grad(f, argnums=(0, 1))(p0, g0)
+        fd_p = (f(p0 + h, g0) - f(p0 - h, g0)) / (2 * h)
+        fd_g = (f(p0, g0 + h) - f(p0, g0 - h)) / (2 * h)
+        np.testing.assert_allclose(grad, (fd_p, fd_g), atol=1e-8)
+        assert abs(float(grad[0])) > 1e-3
+        jitted = jax.jit(jax.grad(f))(p0, g0)  # the channel built from a tracer under jit
+        np.testing.assert_allclose(jitted, grad[0], atol=1e-12)
+
+
+def test_gradient_wrt_weights_with_noise_matches_finite_differences():
+    c, x, w = _noisy_example()
+    noise = NoiseModel().add_all_qubit(Depolarizing(0.1)).add_all_qubit(Depolarizing2(0.05),
+                                                                         after=["cx", "cz"])
+    with jax.enable_x64(True):
+        def f(w_):
+            return density_expectation(density_matrix(c, x, w_, noise=noise), "Z0 Z2")
+
+        grad = jax.grad(f)(jnp.asarray(w))
+        h = 1e-6
+        fd = [(f(w + h * e) - f(w - h * e)) / (2 * h) for e in np.eye(2)]
+        np.testing.assert_allclose(grad, fd, atol=1e-8)
+
+
+# ----------------------------------------------------------------------------- trajectories
+
+
+def test_trajectories_are_deterministic_in_the_key_and_normalised():
+    c, x, w = _noisy_example()
+    noise = NoiseModel().add_all_qubit(Depolarizing(0.2)).add_all_qubit(AmplitudeDamping(0.3))
+    kw = {"noise": noise, "n_trajectories": 16}
+    a = trajectories(c, x, w, key=jax.random.key(1), **kw)
+    b = trajectories(c, x, w, key=jax.random.key(1), **kw)
+    d = trajectories(c, x, w, key=jax.random.key(2), **kw)
+    assert a.shape == (16, 8) and a.dtype == jnp.complex64
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(np.asarray(a) - np.asarray(d)).max() > 1e-3
+    np.testing.assert_allclose(np.linalg.norm(a, axis=-1), 1.0, atol=1e-5)
+    batched = trajectories(c, np.stack([x, x]), w, key=jax.random.key(1), **kw)
+    assert batched.shape == (2, 16, 8)
+    np.testing.assert_array_equal(batched[0], a)  # batch element 0 draws from fold_in(key, 0)
+
+
+def test_trajectories_without_noise_and_with_certain_jumps():
+    c, x, w = _noisy_example()
+    pure = trajectories(c, x, w, noise=None, key=jax.random.key(0), n_trajectories=3)
+    np.testing.assert_allclose(pure, np.broadcast_to(statevector(c, x, w), (3, 8)), atol=1e-6)
+    # X then full amplitude damping: every trajectory must jump to |0> (the K0 branch has p=0).
+    flip = Circuit(1, [("x", 0)])
+    out = trajectories(flip, noise=NoiseModel().add_all_qubit(AmplitudeDamping(1.0)),
+                       key=jax.random.key(0), n_trajectories=50)
+    np.testing.assert_allclose(np.abs(out), np.broadcast_to([1.0, 0.0], (50, 2)), atol=1e-6)
+
+
+def test_trajectory_average_converges_to_the_density_matrix():
+    c, x, w = _noisy_example()
+    noise = (NoiseModel().add_all_qubit(Depolarizing(0.15))
+             .add_all_qubit(AmplitudeDamping(0.25), after=["cx", "cz"])
+             .add(KrausChannel(random_kraus(np.random.default_rng(7), 1, 3)), wires=[2]))
+    n_traj = 4000
+    states = trajectories(c, x, w, noise=noise, key=jax.random.key(42), n_trajectories=n_traj)
+    rho = np.asarray(density_matrix(c, x, w, noise=noise))
+    # Bound: each sample Z = psi_i conj(psi_j) of a unit vector has |Z| <= 1, so
+    # E|Z - rho_ij|^2 <= E|Z|^2 <= 1 and the mean of N samples deviates from rho_ij by
+    # 1/sqrt(N) in root mean square; 5/sqrt(N) is a 5-sigma bound per entry.
+    dev = np.abs(np.asarray(trajectory_density(states)) - rho).max()
+    assert dev <= 5 / np.sqrt(n_traj)
+    obs = pauli("Z0") + 0.5 * pauli("X1 Y2")
+    mean, se = trajectory_expectation(states, obs)
+    exact = float(density_expectation(rho, obs))
+    assert 0 < float(se) < 0.05
+    assert abs(float(mean) - exact) <= 5 * float(se)
+
+
+def test_fused_blocks_match_gate_by_gate_on_a_noisy_zz_map():
+    fm = ZZFeatureMap(4, reps=1, entanglement="circular")
+    X = np.random.default_rng(8).uniform(-2, 2, size=(2, 4))
+    kraus = random_kraus(np.random.default_rng(9), 1, 2)  # complex superoperator
+    noise = (NoiseModel().add_all_qubit(Depolarizing(0.05)).add(KrausChannel(kraus), after=["p"])
+             .add_all_qubit(Depolarizing2(0.03), after=["cx"]))
+    with jax.enable_x64(True):
+        fused = density_matrix(fm, X, noise=noise)
+        gates = density_matrix(fm, X, noise=noise, fuse=False)
+    np.testing.assert_allclose(fused, gates, atol=1e-12)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import qinspired.circuits.density as module
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
