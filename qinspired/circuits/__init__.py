@@ -41,11 +41,24 @@ from qinspired.circuits.measure import (
     reduced_density_matrix,
     sample,
 )
+from qinspired.circuits.mitigation import (
+    MitigationResult,
+    extrapolate,
+    fold_circuit,
+    mitigate_readout,
+    zero_noise_extrapolation,
+)
 from qinspired.circuits.mps_sim import MPSResult, mps_state
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.observables import PauliSum, pauli
 from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
-from qinspired.circuits.statevector import as_circuit, statevector, statevector_fn, unitary
+from qinspired.circuits.shots import counts, estimate_expectation, sample_bits
+from qinspired.circuits.statevector import (
+    as_circuit,
+    statevector,
+    statevector_fn,
+    unitary,
+)
 
 __all__ = [
     "Angle",
@@ -55,6 +68,7 @@ __all__ = [
     "GATES",
     "GateSpec",
     "MPSResult",
+    "MitigationResult",
     "NoiseModel",
     "Operation",
     "PauliSum",
@@ -63,20 +77,26 @@ __all__ = [
     "as_circuit",
     "channels",
     "const",
+    "counts",
     "density_expectation",
     "density_matrix",
+    "estimate_expectation",
     "expectation",
     "expval",
+    "extrapolate",
     "feature",
+    "fold_circuit",
     "from_qasm",
     "gate_matrix",
     "marginal_probabilities",
+    "mitigate_readout",
     "mps_state",
     "pauli",
     "probabilities",
     "reduced_density_matrix",
     "register_gate",
     "sample",
+    "sample_bits",
     "statevector",
     "statevector_fn",
     "to_qasm",
@@ -85,4 +105,5 @@ __all__ = [
     "trajectory_expectation",
     "unitary",
     "weight",
+    "zero_noise_extrapolation",
 ]
