@@ -302,7 +302,7 @@ def test_exponential_zne_is_exact_for_one_qubit_depolarizing() -> None:
 
 
 def test_zne_with_shots() -> None:
-    _, _, circuit, obs, exact, noise = zne_setup()
+    _, _, circuit, obs, _, noise = zne_setup()
     exact_zne = zero_noise_extrapolation(circuit, obs, noise=noise).value
     key = jax.random.key(42)
     res = zero_noise_extrapolation(circuit, obs, noise=noise, shots=20_000, key=key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from _dense import H, PAULI
+from _dense import PAULI, H
 
 from qinspired.circuits import Circuit, expectation, pauli, statevector
 from qinspired.circuits.shots import (
@@ -43,7 +43,8 @@ def confusion(p0given1: float, p1given0: float) -> np.ndarray:
 
 
 READOUT3 = [confusion(0.08, 0.03), None, confusion(0.2, 0.1)]
-OBS = pauli("Z0 Z1") + 0.5 * pauli("X2") - 0.3 * pauli("Y1 X0") + 0.2 * pauli("Z0") + 0.7 * pauli("Y2")
+OBS = (pauli("Z0 Z1") + 0.5 * pauli("X2") - 0.3 * pauli("Y1 X0") + 0.2 * pauli("Z0")
+       + 0.7 * pauli("Y2"))
 
 
 def dense_observable(obs, n: int) -> np.ndarray:

@@ -31,8 +31,9 @@ noise", PRL 108, 070502 (2012).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import numpy as np
@@ -43,8 +44,12 @@ from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
 from qinspired.circuits.shots import (
     _check_shots,
     _confusion_list,
+    _draw,
+    _flip_table,
+    _term_probabilities,
     estimate_expectation,
     exact_expectation,
+    frequencies,
 )
 from qinspired.circuits.statevector import as_circuit
 
@@ -112,9 +117,9 @@ def _check_scale_factor(scale_factor: Any, owner: str) -> float:
 
 def _fold_plan(n_gates: int, scale_factor: float) -> tuple[int, int]:
     """``(k, s)``: ``k`` global folds, then the last ``s`` gates folded once more."""
-    k = int(math.floor((scale_factor - 1.0) / 2.0 + 1e-12))
+    k = math.floor((scale_factor - 1.0) / 2.0 + 1e-12)
     rest = (scale_factor - 1.0 - 2.0 * k) / 2.0  # in [0, 1)
-    s = int(math.floor(rest * n_gates + 0.5))
+    s = math.floor(rest * n_gates + 0.5)
     if s == n_gates:  # rounding reached a whole extra fold
         k, s = k + 1, 0
     return k, s
@@ -426,7 +431,19 @@ def zero_noise_extrapolation(
 
     Examples
     --------
-    See ``tests/test_mitigation.py`` and the noise section of the README.
+    One qubit under depolarizing noise: :math:`\langle Z\rangle` decays as
+    :math:`(1-p)^{3\lambda}`, which exponential extrapolation undoes.
+
+    >>> from qinspired.circuits import Circuit, expval
+    >>> from qinspired.circuits.channels import Depolarizing
+    >>> from qinspired.circuits.noise_model import NoiseModel
+    >>> c = Circuit(1, [("ry", 0, 0.5), ("rz", 0, 0.3), ("rx", 0, 0.2)])
+    >>> res = zero_noise_extrapolation(c, "Z0", noise=NoiseModel().add_all_qubit(
+    ...     Depolarizing(0.05)), extrapolation="exponential")
+    >>> round(float(expval(c, "Z0")), 4), round(res.value, 4), round(float(res.raw_values[0]), 4)
+    (0.8882, 0.8882, 0.7616)
+    >>> res.overhead["circuit_executions"], res.overhead["gate_executions"]
+    (3.0, 9.0)
     """
     from qinspired.circuits.density import density_matrix  # engineer B's module
 
@@ -465,14 +482,13 @@ def zero_noise_extrapolation(
     for i, (c_i, noise_i) in enumerate(runs):
         rho = density_matrix(c_i, x, weights, noise=noise_i)
         readout = noise_i.readout_errors(n)
-        obs_i = obs
         if readout_mitigation:
-            value, err = _readout_mitigated_expectation(rho, obs_i, readout, n, shots,
+            value, err = _readout_mitigated_expectation(rho, obs, readout, n, shots,
                                                         None if keys is None else keys[i])
         elif shots is None:
-            value, err = exact_expectation(rho, obs_i, readout, density=True), None
+            value, err = exact_expectation(rho, obs, readout, density=True), None
         else:
-            value, err = estimate_expectation(keys[i], rho, obs_i, shots, readout, density=True)
+            value, err = estimate_expectation(keys[i], rho, obs, shots, readout, density=True)
         raw.append(np.asarray(value, dtype=np.float64))
         errors.append(None if err is None else np.asarray(err, dtype=np.float64))
     y = np.stack(raw)
@@ -509,8 +525,6 @@ def zero_noise_extrapolation(
 
 def _readout_mitigated_expectation(rho, obs, readout, n, shots, key):
     """Expectation with the readout confusion inverted per term (exact or from shots)."""
-    from qinspired.circuits.shots import _draw, _flip_table, _term_probabilities, frequencies
-
     listed = _confusion_list(readout, n)
     mats = None if listed is None else np.stack([np.asarray(m, np.float64) for m in listed])
     batch = rho.shape[:-2]
@@ -536,7 +550,7 @@ def _readout_mitigated_expectation(rho, obs, readout, n, shots, key):
             q = _tensor_apply(p_meas, inv)
         else:
             inv, q = None, p_meas
-        signs = 1.0 - 2.0 * np.array([bin(i).count("1") & 1 for i in range(2 ** len(ops))])
+        signs = 1.0 - 2.0 * np.array([i.bit_count() & 1 for i in range(2 ** len(ops))])
         mean = q @ signs
         total = total + coef * mean
         if shots is not None:

@@ -24,8 +24,9 @@ gives the same bits. Wire 0 is the most significant bit everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -436,8 +437,7 @@ def _term_probabilities(state: jnp.ndarray, n: int, density: bool,
 
 
 def _parity_signs(k: int, dtype: Any) -> jnp.ndarray:
-    idx = np.arange(2**k)
-    parity = np.array([bin(i).count("1") & 1 for i in idx])
+    parity = np.array([i.bit_count() & 1 for i in range(2**k)])
     return jnp.asarray(1.0 - 2.0 * parity, dtype)
 
 
