@@ -37,6 +37,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from _timing import median_time
 
 from qinspired import info
 from qinspired._validation import SimulationTooLargeError
@@ -53,22 +54,11 @@ from qinspired.circuits.noise_model import NoiseModel
 from qinspired.feature_maps import ZZFeatureMap
 
 
-def _median_time(fn, min_repeats: int = 3, budget_s: float = 10.0) -> tuple[float, int]:
-    times, start = [], time.perf_counter()
-    while len(times) < min_repeats or (time.perf_counter() - start < budget_s and len(times) < 20):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget_s and len(times) >= 1:
-            break
-    return float(np.median(times)), len(times)
-
-
 def _peer_steady(fn, first: float, slow_s: float = 20.0) -> tuple[float, int]:
     """Median of repeats after the first call; a first call over ``slow_s`` is used alone."""
     if first > slow_s:
         return first, 1
-    return _median_time(fn, min_repeats=1, budget_s=5.0)
+    return median_time(fn, min_repeats=1, budget_s=5.0)
 
 
 def noise_model(p: float, gamma: float) -> NoiseModel:
@@ -103,7 +93,7 @@ def time_qinspired(fm, x, noise) -> dict:
     except SimulationTooLargeError as exc:
         return {"skipped": str(exc)}
     first = time.perf_counter() - t0
-    steady, repeats = _median_time(lambda: density_matrix(fm, x, noise=noise).block_until_ready())
+    steady, repeats = median_time(lambda: density_matrix(fm, x, noise=noise).block_until_ready())
     return {"compile_plus_first_s": first, "compile_s": max(first - steady, 0.0),
             "steady_s": steady, "repeats": repeats, "states_per_s": len(x) / steady,
             "n_qubits": n, "rho": rho}
@@ -202,7 +192,7 @@ def run_trajectories(fm, x, noise, n_traj: int, seed: int, dm_max: int) -> dict:
         states = trajectories(fm, x, noise=noise, key=key, n_trajectories=n_traj)
         states.block_until_ready()
         first = time.perf_counter() - t0
-        steady, repeats = _median_time(
+        steady, repeats = median_time(
             lambda: trajectories(fm, x, noise=noise, key=key,
                                  n_trajectories=n_traj).block_until_ready(),
             min_repeats=1, budget_s=10.0)
@@ -223,7 +213,7 @@ def run_trajectories(fm, x, noise, n_traj: int, seed: int, dm_max: int) -> dict:
         t0 = time.perf_counter()
         rho = density_matrix(fm, x, noise=noise).block_until_ready()
         first = time.perf_counter() - t0
-        steady, repeats = _median_time(
+        steady, repeats = median_time(
             lambda: density_matrix(fm, x, noise=noise).block_until_ready(),
             min_repeats=1, budget_s=10.0)
     except SimulationTooLargeError as exc:

@@ -24,22 +24,12 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from _timing import median_time
 
 from qinspired import info
 from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import statevector
 from qinspired.feature_maps import ZZFeatureMap
-
-
-def _median_time(fn, min_repeats: int = 3, budget_s: float = 10.0) -> tuple[float, int]:
-    times, start = [], time.perf_counter()
-    while len(times) < min_repeats or (time.perf_counter() - start < budget_s and len(times) < 20):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > budget_s and len(times) >= 1:
-            break
-    return float(np.median(times)), len(times)
 
 
 def time_qinspired(n: int, batch: int, reps: int, x: np.ndarray) -> dict:
@@ -50,7 +40,7 @@ def time_qinspired(n: int, batch: int, reps: int, x: np.ndarray) -> dict:
     except SimulationTooLargeError as exc:
         return {"skipped": str(exc)}
     first = time.perf_counter() - t0
-    steady, repeats = _median_time(lambda: statevector(fm, x).block_until_ready())
+    steady, repeats = median_time(lambda: statevector(fm, x).block_until_ready())
     return {
         "compile_plus_first_s": first,
         "compile_s": max(first - steady, 0.0),
@@ -71,7 +61,7 @@ def time_qiskit(n: int, reps: int, x: np.ndarray) -> dict:
         return [Statevector(qc.assign_parameters(row)).data for row in x]
 
     run()
-    steady, repeats = _median_time(run, min_repeats=1, budget_s=5.0)
+    steady, repeats = median_time(run, min_repeats=1, budget_s=5.0)
     states = np.stack(run())
     # Qiskit's qubit 0 is the least significant bit; ours is the most significant.
     states = states.reshape((len(x),) + (2,) * n).transpose([0] + list(range(n, 0, -1)))
@@ -99,7 +89,7 @@ def time_pennylane(n: int, reps: int, x: np.ndarray) -> dict:
         return qml.state()
 
     circuit(x)
-    steady, repeats = _median_time(lambda: circuit(x), min_repeats=1, budget_s=5.0)
+    steady, repeats = median_time(lambda: circuit(x), min_repeats=1, budget_s=5.0)
     return {"steady_s": steady, "repeats": repeats, "states_per_s": len(x) / steady,
             "psi": np.asarray(circuit(x)).reshape(len(x), -1)}
 
