@@ -98,3 +98,10 @@ def circuit_unitary(circuit) -> np.ndarray:
         u = np.tensordot(m.reshape((2,) * (2 * k)), u, axes=(tuple(range(k, 2 * k)), op.wires))
         u = np.moveaxis(u, tuple(range(k)), op.wires)
     return u.reshape(2**n, 2**n)
+
+
+def random_unitary(rng: np.random.Generator, dim: int) -> np.ndarray:
+    """A Haar-random unitary (QR of a complex Gaussian matrix, phases fixed)."""
+    a = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
+    q, r = np.linalg.qr(a)
+    return q * (np.diag(r) / np.abs(np.diag(r)))

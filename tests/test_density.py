@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import PAULI, embed, pauli_matrix, textbook
+from _dense import PAULI, embed, pauli_matrix, random_unitary, textbook
 
 from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import GATES, Circuit, feature, pauli, statevector, weight
@@ -37,12 +37,6 @@ TWO_QUBIT = sorted(g for g in NAMED if GATES[g].n_wires == 2)
 
 
 # ----------------------------------------------------------------------------- references
-
-
-def random_unitary(rng, dim):
-    a = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
-    q, r = np.linalg.qr(a)
-    return q * (np.diag(r) / np.abs(np.diag(r)))
 
 
 def random_kraus(rng, n_wires, n_ops=2):

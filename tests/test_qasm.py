@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import circuit_unitary
+from _dense import circuit_unitary, random_unitary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,11 +101,6 @@ def sim_unitary(circuit: Circuit) -> np.ndarray:
 def equal_up_to_phase(a, b, atol=1e-10):
     k = np.unravel_index(np.argmax(np.abs(b)), b.shape)
     return np.allclose(a * (b[k] / a[k]), b, atol=atol) and np.isclose(abs(b[k] / a[k]), 1)
-
-
-def random_unitary(rng, dim):
-    q, r = np.linalg.qr(rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim)))
-    return q * (np.diag(r) / np.abs(np.diag(r)))
 
 
 def random_op(rng, name, n, adjoint=None):

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import embed, pauli_matrix, textbook
+from _dense import embed, pauli_matrix, random_unitary, textbook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,12 +28,6 @@ from qinspired.circuits._plan import DiagStep, LayerStep, plan
 from qinspired.circuits.statevector import _run
 
 NAMED = sorted(g for g in GATES if g != "unitary")
-
-
-def random_unitary(rng: np.random.Generator, dim: int) -> np.ndarray:
-    a = rng.normal(size=(dim, dim)) + 1j * rng.normal(size=(dim, dim))
-    q, r = np.linalg.qr(a)
-    return q * (np.diag(r) / np.abs(np.diag(r)))
 
 
 def random_circuit(rng: np.random.Generator, n: int, n_ops: int, with_data: bool = False):
