@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -39,6 +39,7 @@ from qinspired._validation import (
     is_int,
     is_traced,
 )
+from qinspired._feature_map_base import FeatureMap
 from qinspired.circuits.circuit import Angle, Circuit, Factor, feature, weight
 from qinspired.circuits.statevector import complex_dtype
 
@@ -58,18 +59,6 @@ _ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "sca")
 
 
 # --------------------------------------------------------------------------- helpers
-def _freeze(value: Any) -> Any:
-    """A hashable version of a parameter value (lists become tuples)."""
-    if isinstance(value, Mapping):
-        items = ((_freeze(k), _freeze(v)) for k, v in value.items())
-        return ("__mapping__",) + tuple(sorted(items, key=repr))
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _named_tuples(name: str, k: int, n: int, offset: int = 0) -> list[tuple[int, ...]]:
     """Qiskit's ``k``-qubit entangler map ``name`` on ``n`` qubits (``offset``: the rep)."""
     if k > n:
@@ -137,84 +126,6 @@ def _pauli_block(ops: list, label: str, support: tuple[int, ...], angle: Angle) 
     ops.append(("p", qubits[-1], angle))
     ops.extend(reversed(ladder))
     ops.extend(({"X": "h", "Y": "sxdg"}[p], q) for q, p in acting if p in "XY")
-
-
-# --------------------------------------------------------------------------- base class
-class FeatureMap:
-    """Base class: scikit-learn style parameters and a cached, validated circuit.
-
-    Subclasses take every parameter as an explicit keyword of ``__init__`` and
-    store it unchanged under the same name (no logic); :meth:`get_params` reads
-    the signature. They implement ``_check()`` (raise ``ValueError``) and
-    ``_build() -> Circuit``. Equality and hashing compare the class and the parameters
-    (lists compare equal to tuples); the hash changes with :meth:`set_params`.
-    """
-
-    name: ClassVar[str] = ""
-
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-            raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
-        return [p.name for p in params]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters by name (``deep`` is accepted for sklearn)."""
-        return {k: getattr(self, k) for k in self._get_param_names()}
-
-    def set_params(self, **params: Any) -> "FeatureMap":
-        """Set parameters by name and return ``self``; the circuit is rebuilt on next use."""
-        valid = self._get_param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
-                                 f"valid parameters are: {', '.join(valid)}")
-            setattr(self, key, value)
-        self.__dict__.pop("_circuit_cache", None)
-        return self
-
-    def _param_key(self) -> tuple:
-        return tuple((k, _freeze(v)) for k, v in self.get_params().items())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, FeatureMap):
-            return NotImplemented
-        return type(self) is type(other) and self._param_key() == other._param_key()
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, self._param_key()))
-
-    def validate(self) -> "FeatureMap":
-        """Check the parameters (``ValueError`` naming the bad one); return ``self``."""
-        self._check()
-        return self
-
-    @property
-    def circuit(self) -> Circuit:
-        """The validated circuit, cached per parameter values."""
-        key, cached = self._param_key(), self.__dict__.get("_circuit_cache")
-        if cached is None or cached[0] != key:
-            self._check()
-            cached = self.__dict__["_circuit_cache"] = (key, self._build())
-        return cached[1]
-
-    @property
-    def n_qubits(self) -> int:
-        """Number of qubits."""
-        return self.circuit.n_qubits
-
-    @property
-    def n_weights(self) -> int:
-        """Number of trainable weights the circuit reads (0 for pure encodings)."""
-        return self.circuit.n_weights
-
-    def _n(self) -> int:
-        return check_int(type(self).__name__, "n_features", self.n_features, 1)
 
 
 # --------------------------------------------------------------------------- maps
