@@ -11,9 +11,9 @@ from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
+from qinspired.circuits.shots import sample_bits
 from qinspired.circuits.statevector import statevector
 
 __all__ = [
@@ -160,17 +160,12 @@ def sample(
     -------
     jax.Array of uint8, shape (..., shots, len(wires))
         Bits, in the order of ``wires``.
+
+    See Also
+    --------
+    qinspired.circuits.shots.sample_bits : the same for density matrices, with readout errors.
     """
-    if isinstance(shots, (bool, np.bool_)) or int(shots) != shots or shots < 1:
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
-    p = probabilities(psi, wires)
-    k = _n_qubits(p)
-    logits = jnp.log(jnp.clip(p, 1e-38, None))
-    logits = jnp.where(p > 0, logits, -jnp.inf)
-    idx = jax.random.categorical(key, logits, axis=-1, shape=(int(shots),) + p.shape[:-1])
-    idx = jnp.moveaxis(idx, 0, -1)
-    shifts = jnp.arange(k - 1, -1, -1)
-    return ((idx[..., None] >> shifts) & 1).astype(jnp.uint8)
+    return sample_bits(key, psi, shots, wires, density=False)
 
 
 def reduced_density_matrix(psi: Any, wires: Sequence[int]) -> jax.Array:
