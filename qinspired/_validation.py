@@ -21,6 +21,7 @@ __all__ = [
     "check_int",
     "check_memory",
     "check_real",
+    "check_wires",
     "format_bytes",
     "is_int",
     "is_traced",
@@ -223,3 +224,26 @@ def check_in_range(
         shown = f"{float(first)!r}" if arr.ndim == 0 else f"{float(first)!r} (in an array)"
         raise ValueError(f"{owner}: {name}={shown} is outside {interval}")
     return arr
+
+
+def check_wires(wires: Any, n: int) -> tuple[int, ...]:
+    """Validate measured or kept ``wires`` of an ``n``-qubit state (``None``: all of them).
+
+    A single int is one wire. Raises ``ValueError`` for an empty list, a
+    repeat, a non-integer or a wire outside ``0..n-1``.
+    """
+    if wires is None:
+        return tuple(range(n))
+    if is_int(wires):
+        wires = (wires,)
+    out = []
+    for w in wires:
+        if not is_int(w) or not 0 <= w < n:
+            raise ValueError(f"wire {w!r} is out of range for a state of {n} qubits "
+                             f"(wires 0..{n - 1})")
+        out.append(int(w))
+    if not out:
+        raise ValueError("wires must not be empty")
+    if len(set(out)) != len(out):
+        raise ValueError(f"wires {tuple(out)} contain a repeat")
+    return tuple(out)

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 
+from qinspired._validation import check_wires
 from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
 from qinspired.circuits.shots import sample_bits
 from qinspired.circuits.statevector import statevector
@@ -34,20 +35,6 @@ def _n_qubits(psi: Any) -> int:
     return n
 
 
-def _check_wires(wires: Sequence[int] | None, n: int) -> tuple[int, ...]:
-    if wires is None:
-        return tuple(range(n))
-    wires = tuple(int(w) for w in wires)
-    if not wires:
-        raise ValueError("wires must not be empty")
-    if len(set(wires)) != len(wires):
-        raise ValueError(f"wires {wires} contain a repeat")
-    bad = [w for w in wires if not 0 <= w < n]
-    if bad:
-        raise ValueError(f"wires {bad} out of range for a state of {n} qubits")
-    return wires
-
-
 def probabilities(psi: Any, wires: Sequence[int] | None = None) -> jax.Array:
     """Born probabilities, optionally marginalised onto ``wires``.
 
@@ -65,7 +52,7 @@ def probabilities(psi: Any, wires: Sequence[int] | None = None) -> jax.Array:
     """
     psi = jnp.asarray(psi)
     n = _n_qubits(psi)
-    wires = _check_wires(wires, n)
+    wires = check_wires(wires, n)
     p = jnp.abs(psi) ** 2
     batch = psi.shape[:-1]
     if wires == tuple(range(n)):
@@ -184,7 +171,7 @@ def reduced_density_matrix(psi: Any, wires: Sequence[int]) -> jax.Array:
     """
     psi = jnp.asarray(psi)
     n = _n_qubits(psi)
-    wires = _check_wires(wires, n)
+    wires = check_wires(wires, n)
     batch = psi.shape[:-1]
     nb = len(batch)
     others = [q for q in range(n) if q not in wires]

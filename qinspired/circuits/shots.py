@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import is_int, is_traced
+from qinspired._validation import check_wires, is_int, is_traced
 from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
 from qinspired.circuits.statevector import real_dtype
 
@@ -92,24 +92,6 @@ def _state_kind(state: Any, density: bool | None) -> tuple[jnp.ndarray, int, boo
     if not is_traced(state) and not np.all(np.isfinite(np.asarray(state))):
         raise ValueError("the state contains NaN or inf")
     return jnp.asarray(state), n, bool(density)
-
-
-def _check_wires(wires: Sequence[int] | None, n: int) -> tuple[int, ...]:
-    if wires is None:
-        return tuple(range(n))
-    if is_int(wires):
-        wires = (wires,)
-    out = []
-    for w in wires:
-        if not is_int(w) or not 0 <= w < n:
-            raise ValueError(f"wire {w!r} is out of range for a state of {n} qubits "
-                             f"(wires 0..{n - 1})")
-        out.append(int(w))
-    if not out:
-        raise ValueError("wires must not be empty")
-    if len(set(out)) != len(out):
-        raise ValueError(f"wires {tuple(out)} contain a repeat")
-    return tuple(out)
 
 
 def _check_probabilities(p: jnp.ndarray, what: str) -> None:
@@ -340,7 +322,7 @@ def sample_bits(
     """
     shots = _check_shots(shots, "sample_bits")
     arr, n, is_density = _state_kind(state, density)
-    wires = _check_wires(wires, n)
+    wires = check_wires(wires, n)
     p = _marginal(_diagonal_probabilities(arr, is_density), wires, n)
     _check_probabilities(p, "the state")
     mats = confusion_matrices(readout, n)
