@@ -1,0 +1,9 @@
+"""The scikit-learn layer: estimators and transformers over the JAX core.
+
+Each estimator validates its input with scikit-learn's helpers, calls the pure
+core (:mod:`qinspired.kernels`, :mod:`qinspired.tn`, :mod:`qinspired.circuits`),
+and stores its fitted attributes as NumPy arrays. The public names are
+re-exported from :mod:`qinspired`.
+"""
+
+__all__: list[str] = []
