@@ -1,16 +1,28 @@
-"""Quantum kernels, shipped as :mod:`qinspired.kernels`.
+r"""Quantum kernels and their quantum-inspired approximations, shipped as :mod:`qinspired.kernels`.
 
 This folder sits at the top of the repository and is installed as the subpackage
 ``qinspired.kernels`` (see ``[tool.setuptools.package-dir]`` in ``pyproject.toml``).
 Always import it as ``qinspired.kernels``, never as ``kernels``.
 
-It is the kernel layer of the library: fidelity kernels
-:math:`k(x, x') = |\\langle \\psi(x) | \\psi(x') \\rangle|^2` and projected kernels of
-feature-map circuits, computed exactly from statevectors (and density matrices under
-noise), next to their quantum-inspired approximations (closed forms for product feature
-maps, MPS simulation at bond dimension :math:`\\chi`), together with tiled and sharded
-Gram-matrix computation. The contents arrive with the kernel work; for now the
-subpackage is empty.
+* :class:`FidelityKernel`: :math:`k(x, x') = |\langle \psi(x) | \psi(x') \rangle|^2`
+  (and :math:`\mathrm{Tr}(\rho_x \rho_{x'})` under noise), as one tiled matrix product of
+  states, or as :math:`N^2` compute-uncompute circuits (``mode="circuit"``).
+* :class:`ProjectedKernel`: a Gaussian kernel on one-qubit reduced density matrices.
+* State backends: exact statevectors, closed forms for product feature maps, MPS
+  simulation at bond dimension :math:`\chi`, noisy density matrices.
+* :func:`~qinspired.kernels.gram.gram_matrix`: the tiled, sharded Gram engine.
 """
 
-__all__: list[str] = []
+from qinspired.kernels._base import KernelStates, QuantumKernel
+from qinspired.kernels.fidelity import FidelityKernel, psd_repair
+from qinspired.kernels.gram import gram_matrix
+from qinspired.kernels.projected import ProjectedKernel
+
+__all__ = [
+    "FidelityKernel",
+    "KernelStates",
+    "ProjectedKernel",
+    "QuantumKernel",
+    "gram_matrix",
+    "psd_repair",
+]

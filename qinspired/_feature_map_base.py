@@ -6,11 +6,11 @@ Kept apart from :mod:`qinspired.feature_maps` (which re-exports
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from qinspired._params import Params
 from qinspired._validation import check_int
 from qinspired.circuits.circuit import Circuit
 
@@ -27,7 +27,7 @@ def _freeze(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-class FeatureMap:
+class FeatureMap(Params):
     """Base class: scikit-learn style parameters and a cached, validated circuit.
 
     Subclasses take every parameter as an explicit keyword of ``__init__`` and
@@ -39,34 +39,14 @@ class FeatureMap:
 
     name: ClassVar[str] = ""
 
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
-            raise TypeError(f"{cls.__name__}.__init__ must not take *args or **kwargs")
-        return [p.name for p in params]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters by name (``deep`` is accepted for sklearn)."""
-        return {k: getattr(self, k) for k in self._get_param_names()}
-
     def set_params(self, **params: Any) -> "FeatureMap":
         """Set parameters by name and return ``self``; the circuit is rebuilt on next use."""
-        valid = self._get_param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"invalid parameter {key!r} for {type(self).__name__}; "
-                                 f"valid parameters are: {', '.join(valid)}")
-            setattr(self, key, value)
+        super().set_params(**params)
         self.__dict__.pop("_circuit_cache", None)
         return self
 
     def _param_key(self) -> tuple:
         return tuple((k, _freeze(v)) for k, v in self.get_params().items())
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FeatureMap):

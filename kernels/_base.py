@@ -1,0 +1,195 @@
+"""What the fidelity and projected kernels share: parameters, input checks, states.
+
+A kernel object is configuration (scikit-learn style parameters, so it can
+sit inside an estimator and be cloned and grid-searched) plus three steps:
+:meth:`QuantumKernel.states` simulates the feature-map circuit for a batch of
+data, :meth:`QuantumKernel.gram` turns two sets of states into a Gram matrix
+(tiled and sharded by :func:`qinspired.kernels.gram.gram_matrix`), and
+``kernel(X, Y)`` does both. Estimators call the steps apart so that the
+training states are simulated once, at fit time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import jax
+import numpy as np
+
+from qinspired._params import Params
+from qinspired._validation import as_float_array, check_choice, check_int
+from qinspired.circuits.circuit import Circuit
+from qinspired.kernels import _states
+
+__all__ = ["KernelStates", "QuantumKernel"]
+
+_BACKENDS = ("auto", "statevector", "product", "mps", "density")
+
+
+@dataclass(frozen=True)
+class KernelStates:
+    """The simulated states of a batch of data points, ready for a Gram matrix.
+
+    Attributes
+    ----------
+    kind : str
+        ``"statevector"``, ``"product"``, ``"mps"``, ``"density"``, ``"bloch"``
+        (projected kernels) or ``"data"`` (compute-uncompute mode, where the
+        data itself is kept and every pair is simulated).
+    data : pytree of arrays
+        One entry per data point on the leading axis of every leaf.
+    truncation_error : ndarray or None
+        Per point, the MPS truncation error (``"mps"`` backend only).
+    """
+
+    kind: str
+    data: Any
+    truncation_error: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(np.shape(jax.tree_util.tree_leaves(self.data)[0])[0])
+
+    def to_numpy(self) -> "KernelStates":
+        """The same states with every array copied to host memory (for storing in a model)."""
+        return KernelStates(self.kind, jax.tree_util.tree_map(np.asarray, self.data),
+                            None if self.truncation_error is None
+                            else np.asarray(self.truncation_error))
+
+
+class QuantumKernel(Params):
+    """Base class of the quantum kernels (not instantiated directly)."""
+
+    _owner: ClassVar[str] = "QuantumKernel"
+    _default_tile: ClassVar[int] = 512
+
+    feature_map: Any
+    weights: Any
+    backend: str
+    bond_dim: int | None
+    noise: Any
+    tile_size: int | None
+    devices: Sequence[Any] | None
+
+    # -- configuration ---------------------------------------------------------------
+
+    def _feature_map(self, n_features: int | None) -> Any:
+        fm = self.feature_map
+        if fm is None:
+            if n_features is None:
+                raise ValueError(f"{self._owner}: feature_map=None is built from the data's "
+                                 "number of features; call the kernel on data first")
+            from qinspired.feature_maps import ZZFeatureMap
+
+            return ZZFeatureMap(n_features, reps=2, entanglement="linear")
+        return fm
+
+    def circuit(self, n_features: int | None = None) -> Circuit:
+        """The feature-map circuit (``n_features`` builds the default map)."""
+        fm = self._feature_map(n_features)
+        circ = fm if isinstance(fm, Circuit) else getattr(fm, "circuit", None)
+        if not isinstance(circ, Circuit):
+            raise ValueError(f"{self._owner}: feature_map must be a qinspired feature map or "
+                             f"Circuit, got {type(fm).__name__}")
+        return circ
+
+    def _weights(self, circ: Circuit) -> np.ndarray | None:
+        if circ.n_weights == 0:
+            return None
+        if self.weights is None:
+            raise ValueError(
+                f"{self._owner}: the feature map reads {circ.n_weights} trainable weights; pass "
+                "weights=<array of that length> (or build the map with trainable=False)")
+        w = as_float_array(self.weights, "weights").reshape(-1)
+        if w.shape[0] != circ.n_weights:
+            raise ValueError(f"{self._owner}: weights has {w.shape[0]} entries, the feature "
+                             f"map reads {circ.n_weights}")
+        return w
+
+    def _check_x(self, X: Any, name: str, n_features: int | None = None) -> np.ndarray:
+        arr = as_float_array(X, name)
+        if arr.ndim != 2:
+            raise ValueError(f"{self._owner}: {name} must be 2-D (n_samples, n_features), got "
+                             f"shape {arr.shape}")
+        circ = self.circuit(arr.shape[1] if n_features is None else n_features)
+        if arr.shape[1] != circ.n_features:
+            raise ValueError(f"{self._owner}: {name} has {arr.shape[1]} features, but the "
+                             f"feature map expects {circ.n_features}")
+        return arr
+
+    def _resolve_backend(self, circ: Circuit) -> str:
+        backend = check_choice(self._owner, "backend", self.backend, _BACKENDS)
+        if backend == "auto":
+            if self.noise is not None:
+                return "density"
+            return "product" if _states.is_product(circ) else "statevector"
+        if self.noise is not None and backend != "density":
+            raise ValueError(f"{self._owner}: a noise model needs backend='density' (or "
+                             f"'auto'), got backend={backend!r}")
+        if backend == "mps" and self.bond_dim is not None:
+            check_int(self._owner, "bond_dim", self.bond_dim, 1)
+        return backend
+
+    def _tile(self) -> int:
+        if self.tile_size is None:
+            return self._default_tile
+        return check_int(self._owner, "tile_size", self.tile_size, 1)
+
+    # -- simulation ------------------------------------------------------------------
+
+    def _simulate(self, X: np.ndarray) -> KernelStates:
+        circ = self.circuit(X.shape[1])
+        w = self._weights(circ)
+        backend = self._resolve_backend(circ)
+        if backend == "statevector":
+            return KernelStates("statevector", _states.statevectors(circ, X, w))
+        if backend == "product":
+            return KernelStates("product", _states.product_states(circ, X, w))
+        if backend == "mps":
+            sites, err = _states.mps_states(circ, X, w, self.bond_dim)
+            return KernelStates("mps", sites, np.asarray(err))
+        return KernelStates("density", _states.density_states(circ, X, w, self.noise))
+
+    def states(self, X: Any) -> KernelStates:
+        """Simulate the feature map for every row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+
+        Returns
+        -------
+        KernelStates
+        """
+        raise NotImplementedError
+
+    def gram(self, states_a: KernelStates, states_b: KernelStates | None = None, *,
+             out: Any = None) -> np.ndarray:
+        """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any = None) -> "QuantumKernel":
+        """Fix what the kernel learns from training data (nothing here); return ``self``."""
+        self._check_x(X, "X")
+        return self
+
+    def __call__(self, X: Any, Y: Any = None, *, out: Any = None) -> np.ndarray:
+        """The Gram matrix ``K[i, j] = k(X[i], Y[j])`` as NumPy (``Y=None``: ``k(X, X)``).
+
+        Parameters
+        ----------
+        X : array_like, shape (n_X, n_features)
+        Y : array_like, shape (n_Y, n_features), optional
+        out : ndarray, str or path, optional
+            Where to write the result (e.g. a ``numpy.memmap``); see
+            :func:`qinspired.kernels.gram.gram_matrix`.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_X, n_Y)
+        """
+        X = self._check_x(X, "X")
+        if Y is None:
+            return self.gram(self.states(X), None, out=out)
+        Y = self._check_x(Y, "Y", X.shape[1])
+        return self.gram(self.states(X), self.states(Y), out=out)

@@ -1,0 +1,197 @@
+r"""The state of a feature-map circuit for every data point, by backend.
+
+Each backend turns a batch of data into the arrays a kernel needs:
+
+* ``"statevector"``: amplitudes :math:`\psi(x)`, shape ``(N, 2**n)``;
+* ``"product"``: for circuits without multi-qubit gates, the one-qubit
+  factors :math:`\psi(x) = \bigotimes_q \phi_q(x)`, shape ``(N, n, 2)``:
+  the closed form, :math:`O(n)` per point instead of :math:`2^n`;
+* ``"mps"``: site tensors of an MPS of bond dimension at most :math:`\chi`
+  (with the truncation error of each state);
+* ``"density"``: density matrices (noisy, from a
+  :class:`~qinspired.circuits.NoiseModel`), flattened to ``(N, 4**n)``.
+
+and :func:`bloch_vectors` reduces any of them to the one-qubit reduced
+density matrices :math:`\rho_q(x) = \tfrac12 (I + \vec r_q \cdot \vec\sigma)`
+that projected kernels compare.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qinspired._validation import SimulationTooLargeError, check_memory, format_bytes
+from qinspired.circuits._plan import GateStep, param_ids
+from qinspired.circuits.circuit import Circuit
+from qinspired.circuits.density import density_matrix
+from qinspired.circuits.mps_sim import mps_state
+from qinspired.circuits.statevector import _angles, _gate_matrix, complex_dtype, statevector
+
+__all__ = [
+    "MAX_EXACT_BOND",
+    "bloch_vectors",
+    "density_states",
+    "is_product",
+    "mps_states",
+    "product_states",
+    "statevectors",
+]
+
+MAX_EXACT_BOND = 1024
+"""Largest bond dimension ``bond_dim=None`` (exact MPS) may imply."""
+
+_CHUNK_BYTES = 1 << 28
+
+
+def is_product(circuit: Circuit) -> bool:
+    """True when no gate acts on more than one wire (the state is a product state)."""
+    return all(len(op.wires) == 1 for op in circuit.operations)
+
+
+def _chunks(n_points: int, bytes_per_point: int) -> list[tuple[int, int]]:
+    step = max(1, _CHUNK_BYTES // max(1, bytes_per_point))
+    return [(i, min(i + step, n_points)) for i in range(0, n_points, step)]
+
+
+def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
+    check_memory(n_points * bytes_per_point, f"the {what} of {n_points} data points")
+
+
+def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
+    """Amplitudes ``(N, 2**n)``, simulated in chunks that bound the workspace."""
+    n = circuit.n_qubits
+    per_point = 2**n * complex_dtype().itemsize
+    _check_total(len(X), per_point, f"{n}-qubit statevectors")
+    parts = [statevector(circuit, X[a:b], weights) for a, b in _chunks(len(X), 4 * per_point)]
+    return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
+    cdtype = complex_dtype()
+    theta = _angles(circuit, x, w)
+    factors = [jnp.array([1.0, 0.0], cdtype) for _ in range(circuit.n_qubits)]
+    for op, pids in zip(circuit.operations, param_ids(circuit.operations)):
+        m = _gate_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
+        q = op.wires[0]
+        factors[q] = m @ factors[q]
+    return jnp.stack(factors)
+
+
+@jax.jit
+def _product_run(circuit: Circuit, X: jax.Array, w: jax.Array) -> jax.Array:
+    return jax.vmap(partial(_product_one, circuit), in_axes=(0, None))(X, w)
+
+
+def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
+    """One-qubit factors ``(N, n, 2)`` of a product circuit's states (the closed form)."""
+    if not is_product(circuit):
+        raise ValueError("the closed-form (product) backend needs a feature map without "
+                         "multi-qubit gates; use backend='statevector' or 'mps'")
+    w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
+    return _product_run(circuit, jnp.asarray(X), w)
+
+
+def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
+               ) -> tuple[tuple[jax.Array, ...], jax.Array]:
+    """Site tensors (each with a leading data axis) and per-state truncation errors."""
+    n = circuit.n_qubits
+    chi = bond_dim
+    if chi is None:
+        if n // 2 > 10:
+            raise SimulationTooLargeError(
+                f"bond_dim=None asks for the exact MPS of {n} qubits (bond dimension "
+                f"2**{n // 2}); give bond_dim (e.g. 16-64) for an approximate simulation")
+        chi = 2 ** (n // 2)
+    per_point = sum(min(chi, 2**k, 2 ** (n - k)) * 2 * min(chi, 2 ** (k + 1), 2 ** (n - k - 1))
+                    for k in range(n)) * complex_dtype().itemsize
+    _check_total(len(X), per_point, f"bond-dimension-{chi} MPS")
+    tensors: list[list[jax.Array]] = []
+    errors = []
+    for a, b in _chunks(len(X), 8 * per_point):
+        res = mps_state(circuit, X[a:b], weights, max_bond=chi)
+        tensors.append(list(res.mps.tensors))
+        errors.append(res.truncation_error)
+    sites = tuple(jnp.concatenate(ts) if len(tensors) > 1 else ts[0] for ts in zip(*tensors))
+    err = jnp.concatenate(errors) if len(errors) > 1 else errors[0]
+    return sites, err
+
+
+def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) -> jax.Array:
+    """Density matrices flattened to ``(N, 4**n)``."""
+    n = circuit.n_qubits
+    per_point = 4**n * complex_dtype().itemsize
+    if n > 14:
+        raise SimulationTooLargeError(
+            f"density matrices of {n} qubits take {format_bytes(per_point)} each; use the "
+            "statevector or MPS backend (noiseless) or fewer qubits")
+    _check_total(len(X), per_point, f"{n}-qubit density matrices")
+    parts = [density_matrix(circuit, X[a:b], weights, noise=noise).reshape(b - a, -1)
+             for a, b in _chunks(len(X), 4 * per_point)]
+    return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _bloch_from_rdm(rho: jax.Array) -> jax.Array:
+    """``(..., 2, 2)`` one-qubit density matrices -> ``(..., 3)`` Bloch vectors."""
+    off = rho[..., 0, 1]
+    return jnp.stack([2 * off.real, -2 * off.imag, (rho[..., 0, 0] - rho[..., 1, 1]).real], -1)
+
+
+@jax.jit
+def _rdms_statevector(psi: jax.Array) -> jax.Array:
+    n = int(psi.shape[-1]).bit_length() - 1
+    out = []
+    for q in range(n):
+        m = psi.reshape(psi.shape[0], 2**q, 2, 2 ** (n - q - 1))
+        out.append(jnp.einsum("iaxb,iayb->ixy", m, jnp.conj(m)))
+    return jnp.stack(out, axis=1)
+
+
+@jax.jit
+def _rdms_density(flat: jax.Array) -> jax.Array:
+    n = (int(flat.shape[-1]).bit_length() - 1) // 2
+    out = []
+    for q in range(n):
+        r = flat.reshape(flat.shape[0], 2**q, 2, 2 ** (n - q - 1), 2**q, 2, 2 ** (n - q - 1))
+        out.append(jnp.einsum("iaxbayb->ixy", r))
+    return jnp.stack(out, axis=1)
+
+
+@jax.jit
+def _rdms_mps(tensors: tuple[jax.Array, ...]) -> jax.Array:
+    n = len(tensors)
+    lefts = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
+    for t in tensors[:-1]:
+        lefts.append(jnp.einsum("iab,iasc,ibsd->icd", lefts[-1], t, jnp.conj(t)))
+    rights = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
+    for t in reversed(tensors[1:]):
+        rights.append(jnp.einsum("icd,iasc,ibsd->iab", rights[-1], t, jnp.conj(t)))
+    rights.reverse()
+    rdms = [jnp.einsum("iab,iaxc,ibyd,icd->ixy", lefts[k], tensors[k], jnp.conj(tensors[k]),
+                       rights[k]) for k in range(n)]
+    out = jnp.stack(rdms, axis=1)
+    norm = jnp.trace(out, axis1=-2, axis2=-1)[..., None, None]
+    return out / norm
+
+
+def bloch_vectors(kind: str, states: Any) -> jax.Array:
+    r"""Bloch vectors ``(N, n, 3)`` of every qubit's reduced state, from any backend's states.
+
+    :math:`\vec r_q = (\langle X_q\rangle, \langle Y_q\rangle, \langle Z_q\rangle)`, so
+    :math:`\|\rho_q(x) - \rho_q(y)\|_F^2 = \tfrac12 \|\vec r_q(x) - \vec r_q(y)\|^2`.
+    """
+    if kind == "product":
+        rdm = jnp.einsum("iqx,iqy->iqxy", states, jnp.conj(states))
+    elif kind == "statevector":
+        rdm = _rdms_statevector(states)
+    elif kind == "density":
+        rdm = _rdms_density(states)
+    elif kind == "mps":
+        rdm = _rdms_mps(tuple(states))
+    else:
+        raise ValueError(f"unknown state kind {kind!r}")
+    return _bloch_from_rdm(rdm)

@@ -1,0 +1,347 @@
+r"""The fidelity (state-overlap) quantum kernel.
+
+.. math::
+
+    k(x, y) = |\langle \psi(x) | \psi(y) \rangle|^2, \qquad
+    |\psi(x)\rangle = U(x) |0\rangle^{\otimes n},
+
+and, for noisy states, :math:`k(x, y) = \mathrm{Tr}(\rho_x \rho_y)`. The Gram
+matrix is one matrix product of the states, :math:`K = |\Psi_A \Psi_B^\dagger|^2`
+(with noise, :math:`K = \mathrm{Re}\,\mathrm{vec}(\rho_A)\,\mathrm{vec}(\rho_B)^\dagger`),
+computed in tiles at the highest matmul precision: kernel values of order
+:math:`2^{-n}` are lost to TF32 rounding on GPUs otherwise.
+
+References
+----------
+V. Havlicek et al., "Supervised learning with quantum-enhanced feature
+spaces", Nature 567, 209 (2019); M. Schuld and N. Killoran, "Quantum machine
+learning in feature Hilbert spaces", Phys. Rev. Lett. 122, 040504 (2019);
+T. Hubregtsen et al., "Training quantum embedding kernels on near-term
+quantum computers", Phys. Rev. A 106, 042431 (2022) (noise mitigation).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qinspired._random import as_key
+from qinspired._validation import check_choice, check_int
+from qinspired.kernels import _circuit_mode, _states
+from qinspired.kernels._base import KernelStates, QuantumKernel
+from qinspired.kernels.gram import gram_matrix
+
+__all__ = ["FidelityKernel", "psd_repair"]
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def _overlap_sq(a: jax.Array, b: jax.Array) -> jax.Array:
+    return jnp.abs(jnp.matmul(a, jnp.conj(b).T, precision=_HIGHEST)) ** 2
+
+
+def _sample(values: jax.Array, params: dict, key: jax.Array) -> jax.Array:
+    """Finite-shot estimates: ``Binomial(shots, p) / shots`` of ``p = offset + slope * value``."""
+    shots = params["shots"]
+    p = jnp.clip(params["offset"] + params["slope"] * values, 0.0, 1.0)
+    hits = jax.random.binomial(key, shots, p.astype(jnp.float32))
+    return (hits / shots - params["offset"]) / params["slope"]
+
+
+def _block_statevector(params: dict, a: jax.Array, b: jax.Array, key: jax.Array) -> jax.Array:
+    return _overlap_sq(a, b)
+
+
+def _block_statevector_shots(params: dict, a, b, key) -> jax.Array:
+    return _sample(_overlap_sq(a, b), params, key)
+
+
+def _product_overlap(a: jax.Array, b: jax.Array) -> jax.Array:
+    per_qubit = jnp.einsum("iqs,jqs->ijq", jnp.conj(a), b, precision=_HIGHEST)
+    return jnp.prod(jnp.abs(per_qubit) ** 2, axis=-1)
+
+
+def _block_product(params: dict, a, b, key) -> jax.Array:
+    return _product_overlap(a, b)
+
+
+def _block_product_shots(params: dict, a, b, key) -> jax.Array:
+    return _sample(_product_overlap(a, b), params, key)
+
+
+def _mps_overlap(a: tuple, b: tuple) -> jax.Array:
+    env = jnp.ones((a[0].shape[0], b[0].shape[0], 1, 1), a[0].dtype)
+    for ta, tb in zip(a, b):
+        env = jnp.einsum("ijab,iasc,jbsd->ijcd", env, jnp.conj(ta), tb, precision=_HIGHEST)
+    return jnp.abs(env[:, :, 0, 0]) ** 2
+
+
+def _block_mps(params: dict, a, b, key) -> jax.Array:
+    return _mps_overlap(a, b)
+
+
+def _block_mps_shots(params: dict, a, b, key) -> jax.Array:
+    return _sample(_mps_overlap(a, b), params, key)
+
+
+def _trace_product(a: jax.Array, b: jax.Array) -> jax.Array:
+    return jnp.real(jnp.matmul(a, jnp.conj(b).T, precision=_HIGHEST))
+
+
+def _block_density(params: dict, a, b, key) -> jax.Array:
+    return _trace_product(a, b)
+
+
+def _block_density_shots(params: dict, a, b, key) -> jax.Array:
+    return _sample(_trace_product(a, b), params, key)
+
+
+_BLOCKS = {
+    "statevector": (_block_statevector, _block_statevector_shots),
+    "product": (_block_product, _block_product_shots),
+    "mps": (_block_mps, _block_mps_shots),
+    "density": (_block_density, _block_density_shots),
+}
+
+_DEFAULT_TILES = {"statevector": 512, "product": 1024, "mps": 64, "density": 256}
+
+
+def _fingerprint(*states: KernelStates | None) -> int:
+    """A cheap checksum of the data sets, so shot noise differs between Gram matrices."""
+    crc = 0
+    for s in states:
+        if s is not None:
+            leaf = jax.tree_util.tree_leaves(s.data)[0]
+            crc = zlib.crc32(np.asarray(leaf[:4]).tobytes() + str(len(s)).encode(), crc)
+    return crc & 0x7FFFFFFF
+
+
+def psd_repair(K: np.ndarray) -> np.ndarray:
+    """The nearest positive semi-definite matrix (Frobenius norm): negative eigenvalues clipped.
+
+    Parameters
+    ----------
+    K : ndarray, shape (n, n)
+        A symmetric matrix (e.g. a Gram matrix estimated from shots).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+    """
+    K = np.asarray(K, dtype=float)
+    if K.ndim != 2 or K.shape[0] != K.shape[1]:
+        raise ValueError(f"psd_repair needs a square matrix, got shape {K.shape}")
+    sym = (K + K.T) / 2
+    vals, vecs = np.linalg.eigh(sym)
+    return (vecs * np.clip(vals, 0.0, None)) @ vecs.T
+
+
+def _depolarizing_mitigation(K: np.ndarray, self_a: np.ndarray, self_b: np.ndarray, dim: int
+                             ) -> np.ndarray:
+    lam_a = np.sqrt(np.clip((self_a - 1 / dim) / (1 - 1 / dim), 1e-12, None))
+    lam_b = np.sqrt(np.clip((self_b - 1 / dim) / (1 - 1 / dim), 1e-12, None))
+    scale = np.outer(lam_a, lam_b)
+    return (K - (1 - scale) / dim) / scale
+
+
+class FidelityKernel(QuantumKernel):
+    r"""Fidelity quantum kernel :math:`k(x, y) = |\langle\psi(x)|\psi(y)\rangle|^2`.
+
+    Parameters
+    ----------
+    feature_map : FeatureMap or Circuit, optional
+        The encoding :math:`U(x)`. ``None`` uses
+        ``ZZFeatureMap(n_features, reps=2, entanglement="linear")``, built from
+        the data.
+    weights : array_like, optional
+        Values of the feature map's trainable weights, if it has any.
+    backend : {"auto", "statevector", "product", "mps", "density"}, default "auto"
+        How states are simulated. ``"statevector"``: exact amplitudes
+        (:math:`2^n` per point). ``"product"``: the closed form of a feature
+        map without entangling gates, :math:`k = \prod_q |\langle\phi_q(x)|
+        \phi_q(y)\rangle|^2`, exact and :math:`O(n)` per pair. ``"mps"``: an MPS
+        of bond dimension ``bond_dim`` (approximate; its truncation error is
+        in :attr:`KernelStates.truncation_error`). ``"density"``: density
+        matrices, with ``noise``. ``"auto"``: density with noise, else product
+        when possible, else statevector.
+    bond_dim : int, optional
+        :math:`\chi` of the MPS backend (``None``: exact, :math:`2^{\lfloor n/2
+        \rfloor}`).
+    noise : NoiseModel, optional
+        Hardware noise; the kernel becomes :math:`\mathrm{Tr}(\rho_x\rho_y)`
+        (``mode="state"``) or the probability of reading :math:`0^n` after
+        :math:`U(y)^\dagger U(x)` (``mode="circuit"``, readout errors included).
+    mode : {"state", "circuit"}, default "state"
+        ``"state"``: one Gram matrix product of simulated states (what a swap
+        test between the two states estimates). ``"circuit"``: simulate the
+        compute-uncompute circuit :math:`U(y)^\dagger U(x)` for every pair,
+        as hardware would: :math:`N_X N_Y` circuits (see :meth:`resources`).
+    shots : int, optional
+        Finite-shot estimates. Compute-uncompute (``mode="circuit"``, and
+        noiseless states): each entry is :math:`\mathrm{Binomial}(m, k)/m`.
+        Noisy ``mode="state"``: a swap test, :math:`2\,\mathrm{Binomial}(m,
+        (1 + k)/2)/m - 1`. ``None``: exact values.
+    mitigation : {None, "depolarizing"}, default None
+        Undo global depolarizing noise using each point's self-overlap
+        :math:`k(x, x) = \lambda_x^2 + (1 - \lambda_x^2)/2^n`:
+        :math:`k \leftarrow (\tilde k - (1 - \lambda_x\lambda_y)/2^n) /
+        (\lambda_x \lambda_y)` (Hubregtsen et al. 2022).
+    psd_repair : bool, default False
+        Clip negative eigenvalues of a symmetric Gram matrix (``k(X)``),
+        e.g. after finite shots.
+    tile_size : int, optional
+        Rows per tile of the Gram computation (default depends on the backend).
+    devices : sequence of jax.Device, optional
+        Devices to shard the Gram computation over (default: all visible).
+    random_state : int, Generator or None, default None
+        Seed of the shot noise; an int gives the same estimates on every call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from qinspired import AngleEncoding
+    >>> from qinspired.kernels import FidelityKernel
+    >>> k = FidelityKernel(AngleEncoding(2))
+    >>> X = np.array([[0.0, 0.0], [np.pi, 0.0]])
+    >>> np.round(k(X), 6).tolist()   # RY encoding: prod_q cos^2((x_q - y_q) / 2)
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+
+    _owner = "FidelityKernel"
+
+    def __init__(self, feature_map: Any = None, *, weights: Any = None, backend: str = "auto",
+                 bond_dim: int | None = None, noise: Any = None, mode: str = "state",
+                 shots: int | None = None, mitigation: str | None = None,
+                 psd_repair: bool = False, tile_size: int | None = None,
+                 devices: Sequence[Any] | None = None, random_state: Any = None) -> None:
+        self.feature_map = feature_map
+        self.weights = weights
+        self.backend = backend
+        self.bond_dim = bond_dim
+        self.noise = noise
+        self.mode = mode
+        self.shots = shots
+        self.mitigation = mitigation
+        self.psd_repair = psd_repair
+        self.tile_size = tile_size
+        self.devices = devices
+        self.random_state = random_state
+
+    def _mode(self) -> str:
+        return check_choice(self._owner, "mode", self.mode, ("state", "circuit"))
+
+    def _shots(self) -> int | None:
+        return None if self.shots is None else check_int(self._owner, "shots", self.shots, 1)
+
+    def states(self, X: Any) -> KernelStates:
+        """Simulate the feature map for every row of ``X`` (see :class:`KernelStates`).
+
+        In ``mode="circuit"`` nothing is simulated per point: the data are
+        kept and every pair is simulated by :meth:`gram`.
+        """
+        X = self._check_x(X, "X")
+        if self._mode() == "circuit":
+            return KernelStates("data", X)
+        return self._simulate(X)
+
+    def _sampling(self, kind: str) -> dict | None:
+        shots = self._shots()
+        if shots is None:
+            return None
+        swap_test = kind == "density"
+        return {"shots": float(shots), "offset": 0.5 if swap_test else 0.0,
+                "slope": 0.5 if swap_test else 1.0}
+
+    def gram(self, states_a: KernelStates, states_b: KernelStates | None = None, *,
+             out: Any = None) -> np.ndarray:
+        """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
+        if states_b is not None and states_b.kind != states_a.kind:
+            raise ValueError(f"{self._owner}: states of kinds {states_a.kind!r} and "
+                             f"{states_b.kind!r} cannot be compared")
+        kind = states_a.kind
+        key = None
+        if self.shots is not None:
+            key = jax.random.fold_in(as_key(self.random_state), _fingerprint(states_a, states_b))
+        tile = self.tile_size if self.tile_size is not None else _DEFAULT_TILES.get(kind, 512)
+        b_data = None if states_b is None else states_b.data
+        if kind == "data":
+            block, params, tile = _circuit_mode.block(self, states_a.data, self._shots(), tile)
+        elif kind in _BLOCKS:
+            params = self._sampling(kind)
+            block = _BLOCKS[kind][params is not None]
+        else:
+            raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
+                             f"{kind!r} states")
+        K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
+                        devices=self.devices, key=key)
+        if self.mitigation is not None:
+            check_choice(self._owner, "mitigation", self.mitigation, ("depolarizing",))
+            if states_b is None:
+                self_a = self_b = np.diag(K).copy()
+            else:
+                self_a = self._self_kernel(states_a, key, 1)
+                self_b = self._self_kernel(states_b, key, 2)
+            K[...] = _depolarizing_mitigation(K, self_a, self_b, self._dimension(states_a))
+        if self.psd_repair and states_b is None:
+            K[...] = psd_repair(K)
+        return K
+
+    def _dimension(self, states: KernelStates) -> int:
+        if states.kind == "data":
+            return 2 ** self.circuit(states.data.shape[1]).n_qubits
+        if states.kind == "density":
+            return int(round(np.sqrt(np.shape(states.data)[1])))
+        if states.kind == "statevector":
+            return int(np.shape(states.data)[1])
+        if states.kind == "product":
+            return 2 ** int(np.shape(states.data)[1])
+        return 2 ** len(states.data)
+
+    def _self_kernel(self, states: KernelStates, key: jax.Array | None, stream: int
+                     ) -> np.ndarray:
+        """Each point's kernel with itself, estimated as the Gram entries are."""
+        n = len(states)
+        if states.kind == "data":
+            values = _circuit_mode.self_overlaps(self, states.data)
+        elif states.kind == "density":
+            values = np.sum(np.abs(np.asarray(states.data)) ** 2, axis=1)
+        else:
+            values = np.ones(n)
+        params = self._sampling(states.kind)
+        if params is None or key is None:
+            return np.asarray(values, dtype=float)
+        draws = _sample(jnp.asarray(values), params, jax.random.fold_in(key, stream))
+        return np.asarray(draws, dtype=float)
+
+    def resources(self, n_x: int, n_y: int | None = None) -> dict[str, Any]:
+        """What computing a Gram matrix costs: circuit executions and shots on hardware.
+
+        Parameters
+        ----------
+        n_x, n_y : int
+            Rows and columns (``n_y=None``: the symmetric ``k(X)``, where only
+            the pairs ``i < j`` need circuits).
+
+        Returns
+        -------
+        dict
+            ``"circuits"`` (distinct circuits a QPU would run), ``"shots"``
+            (total; ``None`` for exact simulation), ``"simulations"`` (state or
+            circuit simulations done here) and ``"mode"``.
+        """
+        nx = check_int(self._owner, "n_x", n_x, 0)
+        pairs = nx * (nx - 1) // 2 if n_y is None else nx * check_int(self._owner, "n_y", n_y, 0)
+        extra = 0
+        if self.mitigation is not None:
+            extra = nx if n_y is None else nx + n_y
+        mode = self._mode()
+        circuits = pairs + extra
+        shots = self._shots()
+        simulations = circuits if mode == "circuit" else nx + (0 if n_y is None else n_y)
+        return {"mode": mode, "circuits": circuits,
+                "shots": None if shots is None else circuits * shots,
+                "simulations": simulations}
