@@ -83,7 +83,7 @@ class _PairBlock:
 
 
 def _readout_row(noise: Any, n: int) -> np.ndarray:
-    """``P(read 0^n | basis state b)`` for every ``b`` (indicator of ``b = 0`` if readout is perfect)."""
+    """P(read 0^n | basis state b) for every b (the indicator of b = 0 for perfect readout)."""
     row = np.ones(1)
     errors = noise.readout_errors(n) if hasattr(noise, "readout_errors") else (None,) * n
     for err in errors:
