@@ -11,18 +11,51 @@ Always import it as ``qinspired.kernels``, never as ``kernels``.
 * State backends: exact statevectors, closed forms for product feature maps, MPS
   simulation at bond dimension :math:`\chi`, noisy density matrices.
 * :func:`~qinspired.kernels.gram.gram_matrix`: the tiled, sharded Gram engine.
+* Random Fourier features of Pauli-encoded circuits (:mod:`qinspired.kernels.fourier`) and
+  kernel diagnostics (:mod:`qinspired.kernels.diagnostics`): concentration, alignment,
+  geometric difference, effective dimension.
 """
 
 from qinspired.kernels._base import KernelStates, QuantumKernel
+from qinspired.kernels.diagnostics import (
+    KernelConcentration,
+    effective_dimension,
+    geometric_difference,
+    kernel_concentration,
+    kernel_target_alignment,
+)
 from qinspired.kernels.fidelity import FidelityKernel, psd_repair
+from qinspired.kernels.fourier import (
+    PAULI_ENCODING_GATES,
+    SAMPLINGS,
+    Spectrum,
+    encoding_spectrum,
+    enumerate_frequencies,
+    fourier_features,
+    pauli_encoding_coefficients,
+    sample_frequencies,
+)
 from qinspired.kernels.gram import gram_matrix
 from qinspired.kernels.projected import ProjectedKernel
 
 __all__ = [
     "FidelityKernel",
+    "KernelConcentration",
     "KernelStates",
+    "PAULI_ENCODING_GATES",
     "ProjectedKernel",
     "QuantumKernel",
+    "SAMPLINGS",
+    "Spectrum",
+    "effective_dimension",
+    "encoding_spectrum",
+    "enumerate_frequencies",
+    "fourier_features",
+    "geometric_difference",
     "gram_matrix",
+    "kernel_concentration",
+    "kernel_target_alignment",
+    "pauli_encoding_coefficients",
     "psd_repair",
+    "sample_frequencies",
 ]

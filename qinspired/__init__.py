@@ -36,6 +36,7 @@ from qinspired.circuits import (
     to_qasm,
     weight,
 )
+from qinspired.estimators import QuantumFourierFeatures
 from qinspired.feature_maps import (
     AmplitudeEncoding,
     AngleEncoding,
@@ -55,6 +56,7 @@ __all__ = [
     "HardwareEfficientEncoding",
     "IQPFeatureMap",
     "PauliFeatureMap",
+    "QuantumFourierFeatures",
     "ZZFeatureMap",
     "__version__",
     "expval",

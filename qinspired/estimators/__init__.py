@@ -6,4 +6,6 @@ and stores its fitted attributes as NumPy arrays. The public names are
 re-exported from :mod:`qinspired`.
 """
 
-__all__: list[str] = []
+from qinspired.estimators.fourier import QuantumFourierFeatures
+
+__all__ = ["QuantumFourierFeatures"]
