@@ -45,6 +45,7 @@ from qinspired.feature_maps import (
     PauliFeatureMap,
     ZZFeatureMap,
 )
+from qinspired.persistence import load, save
 
 # ---------------------------------------------------------------------------------------
 
@@ -63,7 +64,9 @@ __all__ = [
     "feature",
     "from_qasm",
     "info",
+    "load",
     "pauli",
+    "save",
     "statevector",
     "to_qasm",
     "weight",

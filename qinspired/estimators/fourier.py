@@ -17,9 +17,9 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from qinspired._random import as_key
 from qinspired._validation import check_choice, check_int
 from qinspired.circuits.circuit import Circuit
+from qinspired.estimators._common import fit_key, set_provenance
 from qinspired.feature_maps import FeatureMap, HardwareEfficientEncoding
 from qinspired.kernels.fourier import (
     SAMPLINGS,
@@ -162,10 +162,11 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_components = check_int("QuantumFourierFeatures", "n_components", self.n_components, 1)
         sampling = check_choice("QuantumFourierFeatures", "sampling", self.sampling, SAMPLINGS)
         feature_map, coefficients = self._encoding(X.shape[1])
-        key = as_key(self.random_state)
+        seed, key = fit_key(self.random_state)
         frequencies = sample_frequencies(key, coefficients, n_components, sampling)
         self.feature_map_ = feature_map
         self.frequencies_ = np.asarray(frequencies, dtype=np.float64)
+        set_provenance(self, X, None, seed)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
