@@ -52,6 +52,13 @@ from qinspired.circuits.mps_sim import MPSResult, mps_state
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.observables import PauliSum, pauli
 from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
+from qinspired.circuits.resources import (
+    CircuitResources,
+    circuit_resources,
+    kernel_resources,
+    shots_for_precision,
+    variational_resources,
+)
 from qinspired.circuits.shots import counts, estimate_expectation, sample_bits
 from qinspired.circuits.statevector import (
     as_circuit,
@@ -64,6 +71,7 @@ __all__ = [
     "Angle",
     "Circuit",
     "CircuitBuilder",
+    "CircuitResources",
     "Factor",
     "GATES",
     "GateSpec",
@@ -76,6 +84,7 @@ __all__ = [
     "ReadoutError",
     "as_circuit",
     "channels",
+    "circuit_resources",
     "const",
     "counts",
     "density_expectation",
@@ -88,6 +97,7 @@ __all__ = [
     "fold_circuit",
     "from_qasm",
     "gate_matrix",
+    "kernel_resources",
     "marginal_probabilities",
     "mitigate_readout",
     "mps_state",
@@ -97,6 +107,7 @@ __all__ = [
     "register_gate",
     "sample",
     "sample_bits",
+    "shots_for_precision",
     "statevector",
     "statevector_fn",
     "to_qasm",
@@ -104,6 +115,7 @@ __all__ = [
     "trajectory_density",
     "trajectory_expectation",
     "unitary",
+    "variational_resources",
     "weight",
     "zero_noise_extrapolation",
 ]
