@@ -12,7 +12,7 @@ training states are simulated once, at fit time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
@@ -69,7 +69,7 @@ class QuantumKernel(Params):
     bond_dim: int | None
     noise: Any
     tile_size: int | None
-    devices: Sequence[Any] | None
+    devices: int | None
 
     # -- configuration ---------------------------------------------------------------
 
@@ -130,6 +130,16 @@ class QuantumKernel(Params):
             check_int(self._owner, "bond_dim", self.bond_dim, 1)
         return backend
 
+    def _devices(self) -> list[Any]:
+        """The first ``devices`` of ``jax.devices()`` (all of them for None)."""
+        devs = jax.devices()
+        if self.devices is None:
+            return devs
+        n = check_int(self._owner, "devices", self.devices, 1)
+        if n > len(devs):
+            raise ValueError(f"{self._owner}: devices={n} but only {len(devs)} are visible")
+        return devs[:n]
+
     def _tile(self) -> int:
         if self.tile_size is None:
             return self._default_tile
@@ -172,6 +182,11 @@ class QuantumKernel(Params):
         """Fix what the kernel learns from training data (nothing here); return ``self``."""
         self._check_x(X, "X")
         return self
+
+    def fit_states(self, X: Any) -> KernelStates:
+        """:meth:`fit` on ``X`` and return its states (simulated once), for estimators."""
+        self.fit(X)
+        return self.states(X)
 
     def __call__(self, X: Any, Y: Any = None, *, out: Any = None) -> np.ndarray:
         """The Gram matrix ``K[i, j] = k(X[i], Y[j])`` as NumPy (``Y=None``: ``k(X, X)``).

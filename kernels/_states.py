@@ -53,9 +53,31 @@ def is_product(circuit: Circuit) -> bool:
     return all(len(op.wires) == 1 for op in circuit.operations)
 
 
-def _chunks(n_points: int, bytes_per_point: int) -> list[tuple[int, int]]:
-    step = max(1, _CHUNK_BYTES // max(1, bytes_per_point))
-    return [(i, min(i + step, n_points)) for i in range(0, n_points, step)]
+def _bucket(n: int) -> int:
+    """``n`` rounded up to a power of two: the batch sizes that get compiled."""
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
+    """``fn`` over the rows of ``X`` in calls of a fixed, power-of-two size.
+
+    Calls are at most :data:`_CHUNK_BYTES` of workspace; the last one is padded
+    with copies of the last row (sliced off again), so a new number of data
+    points reuses a compiled batch size instead of compiling a new one.
+    """
+    n = len(X)
+    size = min(_bucket(n), max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
+    size = 1 << (size.bit_length() - 1)
+    parts = []
+    for a in range(0, n, size):
+        part = X[a:a + size]
+        m = len(part)
+        if m < size:
+            part = np.concatenate([part, np.repeat(part[-1:], size - m, axis=0)])
+        parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part)))
+    if len(parts) == 1:
+        return parts[0]
+    return jax.tree_util.tree_map(lambda *ts: jnp.concatenate(ts), *parts)
 
 
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
@@ -63,12 +85,11 @@ def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
 
 
 def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
-    """Amplitudes ``(N, 2**n)``, simulated in chunks that bound the workspace."""
+    """Amplitudes ``(N, 2**n)``, simulated in batches that bound the workspace."""
     n = circuit.n_qubits
     per_point = 2**n * complex_dtype().itemsize
     _check_total(len(X), per_point, f"{n}-qubit statevectors")
-    parts = [statevector(circuit, X[a:b], weights) for a, b in _chunks(len(X), 4 * per_point)]
-    return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+    return _batched(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
 
 
 def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
@@ -93,7 +114,8 @@ def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
         raise ValueError("the closed-form (product) backend needs a feature map without "
                          "multi-qubit gates; use backend='statevector' or 'mps'")
     w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
-    return _product_run(circuit, jnp.asarray(X), w)
+    per_point = 2 * circuit.n_qubits * complex_dtype().itemsize
+    return _batched(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
 
 
 def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
@@ -110,15 +132,12 @@ def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | No
     per_point = sum(min(chi, 2**k, 2 ** (n - k)) * 2 * min(chi, 2 ** (k + 1), 2 ** (n - k - 1))
                     for k in range(n)) * complex_dtype().itemsize
     _check_total(len(X), per_point, f"bond-dimension-{chi} MPS")
-    tensors: list[list[jax.Array]] = []
-    errors = []
-    for a, b in _chunks(len(X), 8 * per_point):
-        res = mps_state(circuit, X[a:b], weights, max_bond=chi)
-        tensors.append(list(res.mps.tensors))
-        errors.append(res.truncation_error)
-    sites = tuple(jnp.concatenate(ts) if len(tensors) > 1 else ts[0] for ts in zip(*tensors))
-    err = jnp.concatenate(errors) if len(errors) > 1 else errors[0]
-    return sites, err
+
+    def run(part: np.ndarray) -> tuple:
+        res = mps_state(circuit, part, weights, max_bond=chi)
+        return tuple(res.mps.tensors), res.truncation_error
+
+    return _batched(run, X, 8 * per_point)
 
 
 def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) -> jax.Array:
@@ -130,9 +149,8 @@ def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) ->
             f"density matrices of {n} qubits take {format_bytes(per_point)} each; use the "
             "statevector or MPS backend (noiseless) or fewer qubits")
     _check_total(len(X), per_point, f"{n}-qubit density matrices")
-    parts = [density_matrix(circuit, X[a:b], weights, noise=noise).reshape(b - a, -1)
-             for a, b in _chunks(len(X), 4 * per_point)]
-    return jnp.concatenate(parts) if len(parts) > 1 else parts[0]
+    return _batched(lambda part: density_matrix(circuit, part, weights, noise=noise)
+                    .reshape(len(part), -1), X, 4 * per_point)
 
 
 def _bloch_from_rdm(rho: jax.Array) -> jax.Array:

@@ -23,7 +23,7 @@ quantum computers", Phys. Rev. A 106, 042431 (2022) (noise mitigation).
 from __future__ import annotations
 
 import zlib
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -195,8 +195,9 @@ class FidelityKernel(QuantumKernel):
         e.g. after finite shots.
     tile_size : int, optional
         Rows per tile of the Gram computation (default depends on the backend).
-    devices : sequence of jax.Device, optional
-        Devices to shard the Gram computation over (default: all visible).
+    devices : int, optional
+        Shard the Gram computation over the first ``devices`` of
+        ``jax.devices()`` (default: all visible devices).
     random_state : int, Generator or None, default None
         Seed of the shot noise; an int gives the same estimates on every call.
 
@@ -217,7 +218,7 @@ class FidelityKernel(QuantumKernel):
                  bond_dim: int | None = None, noise: Any = None, mode: str = "state",
                  shots: int | None = None, mitigation: str | None = None,
                  psd_repair: bool = False, tile_size: int | None = None,
-                 devices: Sequence[Any] | None = None, random_state: Any = None) -> None:
+                 devices: int | None = None, random_state: Any = None) -> None:
         self.feature_map = feature_map
         self.weights = weights
         self.backend = backend
@@ -277,7 +278,7 @@ class FidelityKernel(QuantumKernel):
             raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
                              f"{kind!r} states")
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
-                        devices=self.devices, key=key)
+                        devices=self._devices(), key=key)
         if self.mitigation is not None:
             check_choice(self._owner, "mitigation", self.mitigation, ("depolarizing",))
             if states_b is None:

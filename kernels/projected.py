@@ -27,7 +27,7 @@ Nature Communications 12, 2631 (2021).
 from __future__ import annotations
 
 import zlib
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -97,8 +97,9 @@ class ProjectedKernel(QuantumKernel):
         :math:`3` measurement settings per point.
     tile_size : int, optional
         Rows per tile of the Gram computation (default 1024).
-    devices : sequence of jax.Device, optional
-        Devices to shard the Gram computation over (default: all visible).
+    devices : int, optional
+        Shard the Gram computation over the first ``devices`` of
+        ``jax.devices()`` (default: all visible devices).
     random_state : int, Generator or None, default None
         Seed of the shot noise; an int makes the estimates repeatable.
 
@@ -124,7 +125,7 @@ class ProjectedKernel(QuantumKernel):
     def __init__(self, feature_map: Any = None, *, gamma: float | str = "scale",
                  weights: Any = None, backend: str = "auto", bond_dim: int | None = None,
                  noise: Any = None, shots: int | None = None, tile_size: int | None = None,
-                 devices: Sequence[Any] | None = None, random_state: Any = None) -> None:
+                 devices: int | None = None, random_state: Any = None) -> None:
         self.feature_map = feature_map
         self.gamma = gamma
         self.weights = weights
@@ -166,9 +167,15 @@ class ProjectedKernel(QuantumKernel):
 
     def fit(self, X: Any, y: Any = None) -> "ProjectedKernel":
         """Fix ``gamma_`` from the training data; return ``self``."""
-        self.__dict__.pop("gamma_", None)
-        self.gamma_ = self._gamma_from(self.states(X))
+        self.fit_states(X)
         return self
+
+    def fit_states(self, X: Any) -> KernelStates:
+        """Fix ``gamma_`` from ``X`` and return its Bloch-vector states (simulated once)."""
+        self.__dict__.pop("gamma_", None)
+        states = self.states(X)
+        self.gamma_ = self._gamma_from(states)
+        return states
 
     def set_params(self, **params: Any) -> "ProjectedKernel":
         """Set parameters; a new configuration forgets the fitted ``gamma_``."""
@@ -192,4 +199,4 @@ class ProjectedKernel(QuantumKernel):
         params = {"gamma": jnp.asarray(gamma, jnp.float32)}
         return gram_matrix(_block_projected, params, states_a.data,
                            None if states_b is None else states_b.data, tile_size=self._tile(),
-                           out=out, devices=self.devices)
+                           out=out, devices=self._devices())

@@ -36,7 +36,13 @@ from qinspired.circuits import (
     to_qasm,
     weight,
 )
-from qinspired.estimators import QuantumFourierFeatures
+from qinspired.estimators import (
+    QuantumFourierFeatures,
+    QuantumKernelPCA,
+    QuantumKernelRidge,
+    QuantumKernelSVC,
+    QuantumKernelSVR,
+)
 from qinspired.feature_maps import (
     AmplitudeEncoding,
     AngleEncoding,
@@ -58,6 +64,10 @@ __all__ = [
     "IQPFeatureMap",
     "PauliFeatureMap",
     "QuantumFourierFeatures",
+    "QuantumKernelPCA",
+    "QuantumKernelRidge",
+    "QuantumKernelSVC",
+    "QuantumKernelSVR",
     "ZZFeatureMap",
     "__version__",
     "expval",

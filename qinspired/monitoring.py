@@ -211,7 +211,8 @@ def noise_sensitivity(model: Any, X_train: Any, y_train: Any, X_test: Any, y_tes
     ----------
     model : estimator
         A model with a noise parameter (e.g. ``QuantumKernelSVC`` with a
-        kernel: ``noise_param="kernel__noise"``); it is cloned, never changed.
+        kernel: ``noise_param="kernel__noise"``), or a pipeline ending in one;
+        it is cloned, never changed.
     X_train, y_train, X_test, y_test : array_like
     noise_levels : sequence of float
         Noise strengths ``p``; 0 means noiseless.
@@ -236,9 +237,10 @@ def noise_sensitivity(model: Any, X_train: Any, y_train: Any, X_test: Any, y_tes
         est = clone(model).set_params(**{noise_param: None if p == 0 else factory(float(p))})
         est.fit(X_train, y_train)
         scores.append(est.score(X_test, y_test))
-        kernel = getattr(est, "kernel_", None)
-        if kernel is not None and hasattr(est, "train_states_"):
-            conc = kernel_concentration(kernel.gram(est.train_states_))
+        final = est[-1] if hasattr(est, "steps") else est
+        kernel = getattr(final, "kernel_", None)
+        if kernel is not None and hasattr(final, "train_states_"):
+            conc = kernel_concentration(kernel.gram(final.train_states_))
             means.append(conc.mean)
             variances.append(conc.variance)
         else:

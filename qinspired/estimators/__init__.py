@@ -7,5 +7,17 @@ re-exported from :mod:`qinspired`.
 """
 
 from qinspired.estimators.fourier import QuantumFourierFeatures
+from qinspired.estimators.kernel_models import (
+    QuantumKernelPCA,
+    QuantumKernelRidge,
+    QuantumKernelSVC,
+    QuantumKernelSVR,
+)
 
-__all__ = ["QuantumFourierFeatures"]
+__all__ = [
+    "QuantumFourierFeatures",
+    "QuantumKernelPCA",
+    "QuantumKernelRidge",
+    "QuantumKernelSVC",
+    "QuantumKernelSVR",
+]
