@@ -31,6 +31,7 @@ from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
 from qinspired.circuits.statevector import _angles, _gate_matrix, complex_dtype, statevector
+from qinspired.kernels.gram import round_up
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -53,21 +54,16 @@ def is_product(circuit: Circuit) -> bool:
     return all(len(op.wires) == 1 for op in circuit.operations)
 
 
-def _bucket(n: int) -> int:
-    """``n`` rounded up to a power of two: the batch sizes that get compiled."""
-    return 1 << max(0, int(n - 1).bit_length())
-
-
 def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
-    """``fn`` over the rows of ``X`` in calls of a fixed, power-of-two size.
+    """``fn`` over the rows of ``X`` in calls of a fixed size.
 
     Calls are at most :data:`_CHUNK_BYTES` of workspace; the last one is padded
-    with copies of the last row (sliced off again), so a new number of data
-    points reuses a compiled batch size instead of compiling a new one.
+    with copies of the last row (sliced off again) to a size from
+    :func:`~qinspired.kernels.gram.round_up`, so a new number of data points
+    usually reuses a compiled batch size instead of compiling a new one.
     """
     n = len(X)
-    size = min(_bucket(n), max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
-    size = 1 << (size.bit_length() - 1)
+    size = min(round_up(n), max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
     parts = []
     for a in range(0, n, size):
         part = X[a:a + size]
