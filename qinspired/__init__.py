@@ -42,6 +42,8 @@ from qinspired.estimators import (
     QuantumKernelRidge,
     QuantumKernelSVC,
     QuantumKernelSVR,
+    VariationalCircuitClassifier,
+    VariationalCircuitRegressor,
 )
 from qinspired.feature_maps import (
     AmplitudeEncoding,
@@ -68,6 +70,8 @@ __all__ = [
     "QuantumKernelRidge",
     "QuantumKernelSVC",
     "QuantumKernelSVR",
+    "VariationalCircuitClassifier",
+    "VariationalCircuitRegressor",
     "ZZFeatureMap",
     "__version__",
     "expval",

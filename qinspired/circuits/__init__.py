@@ -14,6 +14,18 @@ the least significant bit); PennyLane uses ours.
 """
 
 from qinspired.circuits import channels
+from qinspired.circuits.ansatz import (
+    ANSATZE,
+    apply_ansatz,
+    hardware_efficient_ansatz,
+    make_ansatz,
+    mps_ansatz,
+    readout_wires,
+    tree_pairs,
+    ttn_ansatz,
+    two_qubit_block,
+    variational_circuit,
+)
 from qinspired.circuits.channels import ReadoutError
 from qinspired.circuits.circuit import (
     Angle,
@@ -68,6 +80,7 @@ from qinspired.circuits.statevector import (
 )
 
 __all__ = [
+    "ANSATZE",
     "Angle",
     "Circuit",
     "CircuitBuilder",
@@ -82,6 +95,7 @@ __all__ = [
     "PauliSum",
     "QasmError",
     "ReadoutError",
+    "apply_ansatz",
     "as_circuit",
     "channels",
     "circuit_resources",
@@ -97,12 +111,16 @@ __all__ = [
     "fold_circuit",
     "from_qasm",
     "gate_matrix",
+    "hardware_efficient_ansatz",
     "kernel_resources",
+    "make_ansatz",
     "marginal_probabilities",
     "mitigate_readout",
+    "mps_ansatz",
     "mps_state",
     "pauli",
     "probabilities",
+    "readout_wires",
     "reduced_density_matrix",
     "register_gate",
     "sample",
@@ -114,7 +132,11 @@ __all__ = [
     "trajectories",
     "trajectory_density",
     "trajectory_expectation",
+    "tree_pairs",
+    "ttn_ansatz",
+    "two_qubit_block",
     "unitary",
+    "variational_circuit",
     "variational_resources",
     "weight",
     "zero_noise_extrapolation",

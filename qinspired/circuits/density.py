@@ -411,7 +411,8 @@ def _real_flags(channels: tuple) -> tuple[bool, ...]:
         if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(channel)):
             flags.append(False)
             continue
-        kraus = np.asarray(channel.kraus())
+        with jax.ensure_compile_time_eval():  # concrete even when called inside a jit trace
+            kraus = np.asarray(channel.kraus())
         sup = np.einsum("mia,mjb->ijab", kraus, kraus.conj())
         flags.append(bool(np.all(sup.imag == 0)))
     return tuple(flags)

@@ -13,6 +13,10 @@ from qinspired.estimators.kernel_models import (
     QuantumKernelSVC,
     QuantumKernelSVR,
 )
+from qinspired.estimators.variational import (
+    VariationalCircuitClassifier,
+    VariationalCircuitRegressor,
+)
 
 __all__ = [
     "QuantumFourierFeatures",
@@ -20,4 +24,6 @@ __all__ = [
     "QuantumKernelRidge",
     "QuantumKernelSVC",
     "QuantumKernelSVR",
+    "VariationalCircuitClassifier",
+    "VariationalCircuitRegressor",
 ]
