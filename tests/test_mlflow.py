@@ -62,3 +62,47 @@ def test_monitoring_reports_log_as_metrics(tracking):
         log_drift(res, step=0)
     metrics = mlflow.get_run(run.info.run_id).data.metrics
     assert metrics["drift_p_value"] == pytest.approx(res.p_value)
+
+
+def _small_estimators():
+    from qinspired import (
+        AngleEncoding,
+        MPSClassifier,
+        MPSRegressor,
+        QuantumKernelPCA,
+        QuantumKernelRidge,
+        QuantumKernelSVC,
+        QuantumKernelSVR,
+        TTNClassifier,
+        TTNRegressor,
+        VariationalCircuitClassifier,
+        VariationalCircuitRegressor,
+    )
+    from qinspired.kernels import FidelityKernel
+
+    k = FidelityKernel(AngleEncoding(2))
+    return [QuantumKernelSVC(k), QuantumKernelSVR(k), QuantumKernelRidge(k),
+            QuantumKernelPCA(k, n_components=2),
+            QuantumFourierFeatures(AngleEncoding(2), n_components=8, random_state=0),
+            VariationalCircuitClassifier(epochs=2, random_state=0),
+            VariationalCircuitRegressor(epochs=2, random_state=0),
+            MPSClassifier(bond_dim=2, max_iter=2, random_state=0),
+            MPSRegressor(bond_dim=2, max_iter=2, random_state=0),
+            TTNClassifier(bond_dim=2, max_iter=2, random_state=0),
+            TTNRegressor(bond_dim=2, max_iter=2, random_state=0)]
+
+
+@pytest.mark.parametrize("model", _small_estimators(), ids=lambda m: type(m).__name__)
+def test_plain_mlflow_sklearn_log_model_works_on_every_estimator(tracking, model):
+    from qinspired.mlflow import skops_trusted_types
+
+    X, y, Xt, _ = _data()
+    X, Xt = X / 2, Xt / 2  # [0, 1] for the tensor networks' local maps
+    model.fit(X, y)
+    out = model.predict if hasattr(model, "predict") else model.transform
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(model, name="m",
+                                        skops_trusted_types=skops_trusted_types(model))
+    loaded = mlflow.sklearn.load_model(info.model_uri)
+    reload_out = loaded.predict if hasattr(loaded, "predict") else loaded.transform
+    np.testing.assert_array_equal(reload_out(Xt), out(Xt))

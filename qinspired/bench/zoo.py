@@ -141,11 +141,11 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
               {"ridgeclassifier__alpha": [1e-3, 1e-1, 10.0]}),
     ModelSpec("mps", "quantum-inspired",
               lambda d, seed: make_pipeline(_unit(), MPSClassifier(
-                  bond_dim=8, learning_rate=1e-2, max_iter=60, random_state=seed)),
+                  bond_dim=8, max_iter=30, random_state=seed)),
               {"mpsclassifier__bond_dim": [4, 16]}),
     ModelSpec("ttn", "quantum-inspired",
               lambda d, seed: make_pipeline(_unit(), TTNClassifier(
-                  bond_dim=8, learning_rate=1e-2, max_iter=60, random_state=seed)),
+                  bond_dim=8, max_iter=30, random_state=seed)),
               {"ttnclassifier__bond_dim": [4, 16]}),
     # -- true circuit -----------------------------------------------------------------
     ModelSpec("kernel_fidelity", "true-circuit",

@@ -13,17 +13,27 @@ from qinspired.estimators.kernel_models import (
     QuantumKernelSVC,
     QuantumKernelSVR,
 )
+from qinspired.estimators.tensor_networks import (
+    MPSClassifier,
+    MPSRegressor,
+    TTNClassifier,
+    TTNRegressor,
+)
 from qinspired.estimators.variational import (
     VariationalCircuitClassifier,
     VariationalCircuitRegressor,
 )
 
 __all__ = [
+    "MPSClassifier",
+    "MPSRegressor",
     "QuantumFourierFeatures",
     "QuantumKernelPCA",
     "QuantumKernelRidge",
     "QuantumKernelSVC",
     "QuantumKernelSVR",
+    "TTNClassifier",
+    "TTNRegressor",
     "VariationalCircuitClassifier",
     "VariationalCircuitRegressor",
 ]

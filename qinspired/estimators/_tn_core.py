@@ -1,0 +1,309 @@
+"""Shared machinery of the tensor-network estimators (private).
+
+Holds what :mod:`qinspired.estimators.tensor_networks` needs besides the
+docstrings: the common ``__init__``, parameter checks, the min-max scaling and
+local-map embedding, the losses and validation scores (module-level functions,
+so the jitted training step compiles once per model shape and is reused across
+fits), and chunked prediction (fixed chunk shapes: one compilation per model,
+and results that do not depend on how many samples are predicted at once).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from scipy.special import softmax
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from qinspired._random import as_key, resolve_seed
+from qinspired._validation import check_choice, check_int, check_real
+from qinspired.estimators._common import set_provenance
+from qinspired.tn.local_maps import LOCAL_MAPS, embed, get_local_map
+from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps
+from qinspired.tn.sweep import sweep_fit
+from qinspired.tn.ttn import TTN, init_ttn
+from qinspired.training import make_optimizer, train
+
+#: Rows per jitted prediction call; the last chunk is zero-padded.
+_CHUNK = 256
+
+
+@functools.partial(jax.jit, static_argnames=("name", "d"))
+def _embed_chunk(x: jax.Array, *, name: str, d: int) -> jax.Array:
+    return embed(x, name, d)
+
+
+@functools.partial(jax.jit, static_argnames=("name", "d"))
+def _logits_chunk(model: Any, x: jax.Array, *, name: str, d: int) -> jax.Array:
+    return model.logits(embed(x, name, d))
+
+
+def _in_chunks(fn, X: np.ndarray, dtype) -> np.ndarray:
+    """``fn`` applied to fixed-size row chunks of ``X`` (zero-padded), results concatenated."""
+    n = X.shape[0]
+    n_pad = -n % _CHUNK
+    Xp = np.concatenate([X, np.zeros((n_pad,) + X.shape[1:], X.dtype)]) if n_pad else X
+    Xp = Xp.astype(dtype, copy=False)
+    out = [np.asarray(fn(jnp.asarray(Xp[i:i + _CHUNK]))) for i in range(0, Xp.shape[0], _CHUNK)]
+    return np.concatenate(out)[:n]
+
+
+def cross_entropy(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
+    """Mean softmax cross-entropy of the model outputs against integer labels."""
+    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.logits(phi), y))
+
+
+def squared_error(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
+    r"""Half the mean squared error, :math:`\frac{1}{2}\langle (f - y)^2 \rangle`."""
+    return 0.5 * jnp.mean((model.logits(phi) - y) ** 2)
+
+
+def accuracy(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
+    """Fraction of correctly classified samples (validation score of the classifiers)."""
+    return jnp.mean(jnp.argmax(model.logits(phi), axis=1) == y)
+
+
+def r2(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
+    """Coefficient of determination over all outputs (validation score of the regressors)."""
+    resid = jnp.sum((model.logits(phi) - y) ** 2)
+    total = jnp.sum((y - jnp.mean(y, axis=0)) ** 2)
+    return 1.0 - resid / jnp.where(total > 0, total, 1.0)
+
+
+def _float_dtype():
+    return jax.dtypes.canonicalize_dtype(jnp.float64)
+
+
+class TensorNetworkBase(BaseEstimator):
+    """Parameters, scaling, model construction and training shared by the four estimators."""
+
+    #: "mps" or "ttn", set by the public classes.
+    _architecture: ClassVar[str] = ""
+    _loss: ClassVar[Any] = None
+    _score: ClassVar[Any] = None
+
+    def __init__(
+        self,
+        bond_dim: int = 8,
+        *,
+        local_map: str = "trigonometric",
+        local_dim: int = 2,
+        solver: str = "adam",
+        learning_rate: float = 1e-3,
+        max_iter: int = 50,
+        batch_size: int = 32,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = False,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        init_noise: float = 0.1,
+        svd_cutoff: float = 1e-10,
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.bond_dim = bond_dim
+        self.local_map = local_map
+        self.local_dim = local_dim
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.init_noise = init_noise
+        self.svd_cutoff = svd_cutoff
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- checks and data ------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        check_int(owner, "bond_dim", self.bond_dim, 1)
+        get_local_map(check_choice(owner, "local_map", self.local_map, sorted(LOCAL_MAPS)),
+                      self.local_dim)
+        solvers = ("adam", "sweep") if self._architecture == "mps" else ("adam",)
+        check_choice(owner, "solver", self.solver, solvers)
+        check_real(owner, "learning_rate", self.learning_rate, positive=True)
+        check_int(owner, "max_iter", self.max_iter, 1)
+        check_int(owner, "batch_size", self.batch_size, 1)
+        check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
+        if check_real(owner, "tol", self.tol) < 0:
+            raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
+        if check_real(owner, "init_noise", self.init_noise) < 0:
+            raise ValueError(f"{owner}: init_noise={self.init_noise!r} must be >= 0")
+        if not 0.0 <= check_real(owner, "svd_cutoff", self.svd_cutoff) < 1.0:
+            raise ValueError(f"{owner}: svd_cutoff={self.svd_cutoff!r} must be in [0, 1)")
+        if self.early_stopping and not 0.0 < check_real(
+                owner, "validation_fraction", self.validation_fraction) < 1.0:
+            raise ValueError(f"{owner}: validation_fraction={self.validation_fraction!r} must "
+                             "be in (0, 1) with early_stopping")
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return np.clip((X - self.data_min_) / self.data_range_, 0.0, 1.0)
+
+    def _embed(self, X: np.ndarray) -> np.ndarray:
+        fn = functools.partial(_embed_chunk, name=self.local_map.lower(), d=self.local_dim)
+        return _in_chunks(fn, self._scale(X), _float_dtype())
+
+    def _reference(self) -> np.ndarray:
+        return get_local_map(self.local_map.lower()).reference_vector(self.local_dim)
+
+    def _model(self) -> LabelledMPS | TTN:
+        tensors = tuple(jnp.asarray(t) for t in self.tensors_)
+        if self._architecture == "mps":
+            return LabelledMPS(tensors, self.center_)
+        return TTN(tensors, self.n_features_in_, tuple(self._reference()))
+
+    def _outputs(self, X: Any) -> np.ndarray:
+        """Validated ``X`` -> model outputs ``f(x)``, shape ``(n_samples, n_outputs)``."""
+        check_is_fitted(self, "tensors_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        fn = functools.partial(_logits_chunk, self._model(), name=self.local_map.lower(),
+                               d=self.local_dim)
+        return _in_chunks(fn, self._scale(X), _float_dtype()).astype(np.float64)
+
+    # -- fitting --------------------------------------------------------------------------
+
+    def _fit_targets(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, int]:
+        """Validate ``X, y``; return ``X``, encoded targets and the number of outputs."""
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any) -> TensorNetworkBase:
+        """Fit the tensor network to ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; every feature is min-max scaled to ``[0, 1]``
+            (constant features map to 0).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (classifiers) or targets (regressors).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X, targets, n_out = self._fit_targets(X, y)
+        dtype = _float_dtype()
+        self.data_min_ = X.min(axis=0)
+        spread = X.max(axis=0) - self.data_min_
+        self.data_range_ = np.where(spread > 0, spread, 1.0)
+        phi = self._embed(X)
+        targets = targets.astype(dtype) if targets.dtype.kind == "f" else targets
+        seed = resolve_seed(self.random_state)
+        key_init, key_train = jax.random.split(as_key(seed))
+        n_sites, d = X.shape[1], self.local_dim
+        sweep = self.solver.lower() == "sweep"
+        if self._architecture == "mps":
+            # The sweeps grow the bonds from 1 and start with the label on site 0.
+            model = init_labelled_mps(key_init, n_sites, d, n_out,
+                                      1 if sweep else self.bond_dim, center=0 if sweep else None,
+                                      reference=self._reference(), noise=self.init_noise,
+                                      dtype=dtype)
+        else:
+            model = init_ttn(key_init, n_sites, d, n_out, self.bond_dim,
+                             reference=self._reference(), noise=self.init_noise, dtype=dtype)
+        if sweep and n_sites >= 2:
+            result = sweep_fit(
+                type(self)._loss, model, phi, targets, max_bond=self.bond_dim,
+                cutoff=self.svd_cutoff, learning_rate=self.learning_rate,
+                n_sweeps=self.max_iter, batch_size=self.batch_size, key=key_train,
+                verbose=bool(self.verbose))
+            scores, self.truncation_error_ = [], result.truncation_error
+        else:  # "adam", and "sweep" with a single feature (no bond to sweep)
+            result = train(
+                type(self)._loss, model, phi, targets,
+                optimizer=make_optimizer("adam", self.learning_rate), epochs=self.max_iter,
+                batch_size=self.batch_size, key=key_train,
+                validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+                early_stopping=bool(self.early_stopping), n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol, score_fn=type(self)._score, verbose=bool(self.verbose),
+                warning_category=ConvergenceWarning)
+            scores, self.truncation_error_ = result.validation_scores, None
+        fitted = result.params
+        self.tensors_ = tuple(np.asarray(t) for t in jax.tree.leaves(fitted))
+        if self._architecture == "mps":
+            self.center_ = fitted.center
+        self.bond_dims_ = tuple(fitted.bond_dims)
+        self.loss_curve_ = list(result.loss_curve)
+        self.validation_scores_ = list(scores) or None
+        self.best_validation_score_ = max(scores) if scores else None
+        self.n_iter_ = int(result.n_iter)
+        self.random_seed_ = seed
+        set_provenance(self, X, y, seed)
+        return self
+
+
+class ClassifierImpl:
+    """fit targets, predict, predict_proba and decision_function of the classifiers."""
+
+    _loss = staticmethod(cross_entropy)
+    _score = staticmethod(accuracy)
+
+    def _fit_targets(self, X, y):
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
+                             f"got one class, {self.classes_[0]!r}")
+        return X, encoded.astype(np.int32), len(self.classes_)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Model outputs, (n_samples, n_classes); for two classes ``f_1 - f_0``, (n_samples,)."""
+        out = self._outputs(X)
+        return out[:, 1] - out[:, 0] if out.shape[1] == 2 else out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``softmax(f(x))``, shape (n_samples, n_classes)."""
+        return softmax(self._outputs(X), axis=1)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        out = self._outputs(X)
+        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample."""
+        out = self._outputs(X)
+        return self.classes_[np.argmax(out, axis=1)]
+
+
+class RegressorImpl:
+    """fit targets and predict of the regressors (targets standardised for training)."""
+
+    _loss = staticmethod(squared_error)
+    _score = staticmethod(r2)
+
+    def _fit_targets(self, X, y):
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
+                             multi_output=True)
+        y = np.asarray(y, dtype=np.float64)
+        self._y_ndim = y.ndim
+        y2 = y.reshape(len(y), -1)
+        self.y_mean_ = y2.mean(axis=0)
+        std = y2.std(axis=0)
+        self.y_scale_ = np.where(std > 0, std, 1.0)
+        return X, (y2 - self.y_mean_) / self.y_scale_, y2.shape[1]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) as ``y`` in fit."""
+        out = self._outputs(X) * self.y_scale_ + self.y_mean_
+        return out[:, 0] if self._y_ndim == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,372 @@
+r"""Minibatch training with optax: a pure jitted step and one host loop.
+
+The core of every gradient-trained model in the library. A model is a pytree
+of parameters and a pure loss
+
+.. math::
+
+    \mathcal{L}(\theta; X_B, Y_B) = \texttt{loss\_fn}(\theta, X_B, Y_B),
+
+which :func:`train_step` differentiates and hands to an optax optimizer. The
+host loop :func:`train` shuffles the data into minibatches every epoch,
+records the mean training loss per epoch (the loss curve), scores a held-out
+validation split, and stops early when the monitored quantity stops improving,
+as :class:`sklearn.neural_network.MLPClassifier` does.
+
+Compile once, fit many times
+----------------------------
+:func:`train_step` is jitted at module level with ``loss_fn`` and the
+optimizer's ``update`` function as static arguments, so a second fit with the
+same loss function, the same optimizer update and the same batch shape reuses
+the compiled step. ``optax.adam(lr)`` builds a new ``update`` closure on every
+call; :func:`make_optimizer` instead returns optimizers whose ``update`` is
+shared by name and whose learning rate lives in the optimizer state
+(``optax.inject_hyperparams``), so fits with different learning rates share
+one compiled step too.
+
+Minibatches
+-----------
+Every batch holds exactly ``batch_size`` samples, so the step compiles once per
+batch shape, whatever the data size. Each epoch draws a fresh permutation of
+the training samples and cuts it into ``n_train // batch_size`` batches; the
+last partial batch is *dropped*. With fewer than ``batch_size`` training
+samples, an epoch is one batch in which the shuffled samples are *cycled* until
+it is full (some samples appear once more than others). Which samples are
+dropped or repeated changes every epoch, so over the epochs every sample has
+the same weight, and no masking is needed.
+
+Warnings
+--------
+When ``early_stopping`` is on and the loop reaches ``epochs`` before the
+stopping criterion fires, :func:`train` warns with ``warning_category``, by
+default :class:`ConvergenceWarning` defined here: a ``UserWarning`` subclass,
+because the core does not import scikit-learn. The scikit-learn estimators
+pass ``sklearn.exceptions.ConvergenceWarning`` instead.
+
+References
+----------
+D. P. Kingma and J. Ba, "Adam: a method for stochastic optimization",
+ICLR 2015, arXiv:1412.6980.
+L. Prechelt, "Early stopping - but when?", in Neural Networks: Tricks of the
+Trade, Springer (1998).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from qinspired._validation import check_int, check_real
+from qinspired.tn._rng import epoch_batches, numpy_rng
+
+__all__ = [
+    "OPTIMIZERS",
+    "ConvergenceWarning",
+    "TrainResult",
+    "make_optimizer",
+    "train",
+    "train_step",
+]
+
+LossFn = Callable[[Any, Any, Any], jax.Array]
+
+#: Optimizers known to :func:`make_optimizer`, by name.
+OPTIMIZERS: Mapping[str, Callable[..., optax.GradientTransformation]] = {
+    "adam": optax.adam,
+    "adamw": optax.adamw,
+    "adagrad": optax.adagrad,
+    "rmsprop": optax.rmsprop,
+    "sgd": optax.sgd,
+}
+
+
+class ConvergenceWarning(UserWarning):
+    """Training reached its epoch limit before the early-stopping criterion fired."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    params : pytree
+        The trained parameters (with early stopping on a validation split: the
+        parameters of the best validation score).
+    loss_curve : list of float
+        Mean training minibatch loss of each epoch.
+    validation_scores : list of float
+        Validation score after each epoch (empty without a validation split).
+    n_iter : int
+        Number of epochs run.
+    converged : bool
+        True when early stopping fired before ``epochs``; always False when
+        ``early_stopping`` is off.
+    opt_state : pytree
+        The final optimizer state (to continue training, e.g. ``partial_fit``).
+    """
+
+    params: Any
+    loss_curve: list[float]
+    validation_scores: list[float]
+    n_iter: int
+    converged: bool
+    opt_state: Any
+
+
+@functools.cache
+def _injected(name: str) -> optax.GradientTransformation:
+    return optax.inject_hyperparams(OPTIMIZERS[name])(learning_rate=1.0)
+
+
+def make_optimizer(name: str = "adam", learning_rate: float = 1e-3) -> optax.GradientTransformation:
+    """An optax optimizer whose compiled training step is shared across learning rates.
+
+    Parameters
+    ----------
+    name : {"adam", "adamw", "adagrad", "rmsprop", "sgd"}
+        The optax optimizer (default hyper-parameters besides the learning rate).
+    learning_rate : float
+        Step size, > 0; stored in the optimizer state, not in the ``update``
+        closure, so two optimizers of the same name have the same ``update``.
+
+    Returns
+    -------
+    optax.GradientTransformation
+
+    Examples
+    --------
+    >>> opt = make_optimizer("adam", 0.01)
+    >>> opt.update is make_optimizer("adam", 0.1).update
+    True
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; use one of "
+                         + ", ".join(map(repr, OPTIMIZERS)))
+    lr = check_real("make_optimizer", "learning_rate", learning_rate, positive=True)
+    base = _injected(name)
+
+    def init(params: Any) -> Any:
+        state = base.init(params)
+        old = state.hyperparams["learning_rate"]
+        state.hyperparams["learning_rate"] = jnp.asarray(lr, dtype=old.dtype)
+        return state
+
+    return optax.GradientTransformation(init, base.update)
+
+
+@functools.partial(jax.jit, static_argnames=("loss_fn", "update_fn"))
+def train_step(params: Any, opt_state: Any, X: Any, Y: Any, *, loss_fn: LossFn,
+               update_fn: Callable) -> tuple[Any, Any, jax.Array]:
+    r"""One optimizer step, :math:`\theta \leftarrow \theta + u(\nabla_\theta \mathcal{L})`.
+
+    Parameters
+    ----------
+    params, opt_state : pytree
+        Parameters and optimizer state.
+    X, Y : pytree of arrays
+        One minibatch.
+    loss_fn : callable
+        ``loss_fn(params, X, Y) -> scalar``, pure and hashable (static).
+    update_fn : callable
+        The optimizer's ``update`` (static).
+
+    Returns
+    -------
+    (params, opt_state, loss)
+        Updated parameters and state, and the loss *before* the update.
+    """
+    loss, grads = jax.value_and_grad(loss_fn)(params, X, Y)
+    updates, opt_state = update_fn(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+
+@functools.partial(jax.jit, static_argnames=("fn",))
+def _evaluate(params: Any, X: Any, Y: Any, *, fn: LossFn) -> jax.Array:
+    return fn(params, X, Y)
+
+
+def _n_samples(X: Any, Y: Any) -> int:
+    sizes = {int(np.shape(a)[0]) for a in jax.tree.leaves((X, Y)) if np.ndim(a) > 0}
+    if len(sizes) != 1:
+        raise ValueError(f"X and Y must share their first (sample) axis, got sizes {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _take(tree: Any, idx: np.ndarray) -> Any:
+    return jax.tree.map(lambda a: a[idx], tree)
+
+
+def _check_args(epochs: Any, batch_size: Any, validation_fraction: Any, n_iter_no_change: Any,
+                tol: Any) -> None:
+    check_int("train", "epochs", epochs, 1)
+    check_int("train", "batch_size", batch_size, 1)
+    check_int("train", "n_iter_no_change", n_iter_no_change, 1)
+    check_real("train", "tol", tol)
+    frac = check_real("train", "validation_fraction", validation_fraction)
+    if not 0.0 <= frac < 1.0:
+        raise ValueError(f"train: validation_fraction={validation_fraction!r} must be in [0, 1)")
+
+
+def train(
+    loss_fn: LossFn,
+    params: Any,
+    X: Any,
+    Y: Any,
+    *,
+    optimizer: optax.GradientTransformation,
+    epochs: int,
+    batch_size: int,
+    key: jax.Array,
+    validation_fraction: float = 0.0,
+    early_stopping: bool = False,
+    n_iter_no_change: int = 10,
+    tol: float = 1e-4,
+    score_fn: LossFn | None = None,
+    opt_state: Any = None,
+    verbose: bool = False,
+    warning_category: type[Warning] = ConvergenceWarning,
+) -> TrainResult:
+    r"""Minimise ``loss_fn`` over shuffled minibatches for up to ``epochs`` epochs.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(params, X_batch, Y_batch) -> scalar``: pure, jit-compatible and
+        hashable (a module-level function, or one cached by its settings), so
+        the jitted step is reused across calls.
+    params : pytree
+        Initial parameters.
+    X, Y : array or pytree of arrays
+        Data, with the samples along the first axis of every leaf (NumPy or
+        JAX arrays; batches are gathered on the host).
+    optimizer : optax.GradientTransformation
+        E.g. from :func:`make_optimizer` (which shares compiled steps across
+        learning rates).
+    epochs : int
+        Maximum number of passes over the training split.
+    batch_size : int
+        Minibatch size; the last partial batch of each epoch is dropped, and
+        fewer training samples are cycled to fill one batch (see the module notes).
+    key : jax.Array
+        PRNG key; the validation split and the per-epoch shuffles derive from
+        it, so equal keys give identical results.
+    validation_fraction : float, default 0.0
+        Fraction in ``[0, 1)`` of the samples held out (a random split) and
+        scored after every epoch.
+    early_stopping : bool, default False
+        Stop when the monitored quantity has not improved by more than ``tol``
+        for ``n_iter_no_change`` consecutive epochs. It monitors the validation
+        score when there is a validation split (and then returns the best
+        parameters), otherwise the training loss. When off, all ``epochs`` run.
+    n_iter_no_change : int, default 10
+        Patience, in epochs.
+    tol : float, default 1e-4
+        Minimum improvement that counts.
+    score_fn : callable, optional
+        ``score_fn(params, X_val, Y_val) -> scalar``, higher is better; the
+        default is ``-loss_fn`` on the whole validation split.
+    opt_state : pytree, optional
+        An optimizer state to continue from (default: ``optimizer.init(params)``).
+    verbose : bool, default False
+        Print the loss (and validation score) after every epoch.
+    warning_category : type of Warning
+        The category warned with when early stopping never fired.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, too few samples for the validation split, or a
+        non-finite loss (the message suggests a smaller learning rate).
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp, numpy as np
+    >>> def loss(w, x, y):
+    ...     return jnp.mean((x @ w - y) ** 2)
+    >>> x = np.random.default_rng(0).normal(size=(64, 3)); y = x @ np.array([1.0, -2.0, 0.5])
+    >>> res = train(loss, jnp.zeros(3), x, y, optimizer=make_optimizer("adam", 0.1),
+    ...             epochs=200, batch_size=16, key=jax.random.key(0))
+    >>> bool(res.loss_curve[-1] < 1e-3)
+    True
+    """
+    _check_args(epochs, batch_size, validation_fraction, n_iter_no_change, tol)
+    X = jax.tree.map(np.asarray, X)
+    Y = jax.tree.map(np.asarray, Y)
+    n = _n_samples(X, Y)
+    rng = numpy_rng(key)
+    n_val = int(round(validation_fraction * n)) if validation_fraction > 0 else 0
+    if validation_fraction > 0 and not 1 <= n_val < n:
+        raise ValueError(f"train: validation_fraction={validation_fraction} of {n} samples leaves "
+                         f"{n_val} for validation and {n - n_val} for training; both need >= 1")
+    if n_val:
+        order = rng.permutation(n)
+        X_val, Y_val = _take(X, order[:n_val]), _take(Y, order[:n_val])
+        X, Y = _take(X, order[n_val:]), _take(Y, order[n_val:])
+    n_train = n - n_val
+    if opt_state is None:
+        opt_state = optimizer.init(params)
+    score = score_fn if score_fn is not None else _negated(loss_fn)
+
+    loss_curve: list[float] = []
+    val_scores: list[float] = []
+    best, best_params, stall, converged, epoch = -np.inf, params, 0, False, 0
+    for epoch in range(1, int(epochs) + 1):
+        losses = []
+        for idx in epoch_batches(rng, n_train, int(batch_size)):
+            params, opt_state, loss = train_step(params, opt_state, _take(X, idx), _take(Y, idx),
+                                                 loss_fn=loss_fn, update_fn=optimizer.update)
+            losses.append(loss)
+        epoch_loss = float(np.mean(jax.device_get(losses)))  # one transfer, nothing to compile
+        if not np.isfinite(epoch_loss):
+            raise ValueError(f"train: the training loss became {epoch_loss} in epoch {epoch}; "
+                             "try a smaller learning rate")
+        loss_curve.append(epoch_loss)
+        message = f"Iteration {epoch}, loss = {epoch_loss:.8f}"
+        if n_val:
+            val_scores.append(float(_evaluate(params, X_val, Y_val, fn=score)))
+            message += f", validation score = {val_scores[-1]:.8f}"
+        if verbose:
+            print(message)
+        if not early_stopping:
+            continue
+        current = val_scores[-1] if n_val else -epoch_loss
+        if current > best + tol:
+            stall = 0
+        else:
+            stall += 1
+        if current > best:
+            best, best_params = current, params
+        if stall >= n_iter_no_change:
+            converged = True
+            break
+    if early_stopping and n_val:
+        params = best_params
+    if early_stopping and not converged:
+        warnings.warn(f"training stopped at the epoch limit ({epochs}) before the "
+                      f"{'validation score' if n_val else 'training loss'} stopped improving; "
+                      "consider raising the number of epochs", warning_category, stacklevel=2)
+    return TrainResult(params=params, loss_curve=loss_curve, validation_scores=val_scores,
+                       n_iter=epoch, converged=converged, opt_state=opt_state)
+
+
+@functools.cache
+def _negated(loss_fn: LossFn) -> LossFn:
+    """``-loss_fn``, cached so that the jitted evaluation is reused."""
+
+    def score(params: Any, X: Any, Y: Any) -> jax.Array:
+        return -loss_fn(params, X, Y)
+
+    return score
