@@ -89,16 +89,11 @@ SUITES: dict[str, Suite] = {
     ),
     "standard": Suite(
         "standard",
-        tuple(_synthetic(s, d) for s in ("linearly_separable", "hidden_manifold",
-                                          "hyperplanes_parity", "two_curves")
-              for d in (4, 8))
-        + (DataSpec("bars_and_stripes_4x4", "bars_and_stripes",
-                    {"n_samples": 200, "height": 4, "width": 4, "noise_std": 0.5}),)
-        + tuple(DataSpec(f"{name}_d{d}", name, n_features=d, max_samples=300)
-                for name in ("iris", "wine", "breast_cancer") for d in (4, 8) if
-                not (name == "iris" and d == 8)),
+        (_synthetic("linearly_separable", 4), _synthetic("hidden_manifold", 4),
+         _synthetic("two_curves", 4), _synthetic("two_curves", 8),
+         DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=300)),
         _CLASSICAL + _INSPIRED + _CIRCUIT,
-        seeds=5,
+        seeds=3,
     ),
     "full": Suite(
         "full",
