@@ -44,6 +44,16 @@ def test_every_suite_names_known_models_and_data_sets():
                                                   "true-circuit"}
 
 
+def test_every_suite_data_set_loads_with_enough_raw_features():
+    from qinspired.bench.runner import load_data
+
+    for suite in SUITES.values():
+        for spec in suite.datasets:
+            X, y = load_data(spec, 0)
+            assert len(X) == len(y) > 0
+            assert spec.n_features is None or spec.n_features <= X.shape[1]
+
+
 TINY = Suite(
     "tiny",
     (DataSpec("ls_d2", "linearly_separable", {"n_samples": 40, "n_features": 2}),

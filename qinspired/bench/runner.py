@@ -89,7 +89,8 @@ SUITES: dict[str, Suite] = {
     ),
     "standard": Suite(
         "standard",
-        (_synthetic("linearly_separable", 4), _synthetic("hidden_manifold", 4),
+        (_synthetic("linearly_separable", 4),
+         _synthetic("hidden_manifold", 4, manifold_dimension=3),
          _synthetic("two_curves", 4), _synthetic("two_curves", 8),
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=300)),
         _CLASSICAL + _INSPIRED + _CIRCUIT,
@@ -97,13 +98,15 @@ SUITES: dict[str, Suite] = {
     ),
     "full": Suite(
         "full",
-        tuple(_synthetic(s, d, 500) for s in ("linearly_separable", "hidden_manifold",
-                                               "hyperplanes_parity", "two_curves")
+        tuple(_synthetic(s, d, 500, **extra) for s, extra in (
+            ("linearly_separable", {}), ("hidden_manifold", {"manifold_dimension": 3}),
+            ("hyperplanes_parity", {"dim_hyperplanes": 3}), ("two_curves", {}))
               for d in (4, 8, 12, 16))
         + (DataSpec("bars_and_stripes_4x4", "bars_and_stripes",
                     {"n_samples": 500, "height": 4, "width": 4, "noise_std": 0.5}),)
         + tuple(DataSpec(f"{name}_d{d}", name, n_features=d)
-                for name in ("wine", "breast_cancer", "digits") for d in (4, 8, 12, 16)),
+                for name in ("wine", "breast_cancer", "digits") for d in (4, 8, 12, 16)
+                if d < 13 or name != "wine"),
         _CLASSICAL + _INSPIRED + _CIRCUIT,
         seeds=10,
     ),
