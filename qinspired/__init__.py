@@ -20,6 +20,33 @@ except _PackageNotFoundError:  # imported from a checkout that was never install
 
 from qinspired._info import info
 
+
+def _map_checkout_kernels() -> None:
+    """Make ``qinspired.kernels`` importable from a source checkout that is not installed.
+
+    Installed, ``kernels/`` ships inside the package (setuptools' package-dir
+    mapping). When Python imports this folder straight from a checkout (e.g.
+    ``python -m qinspired`` run in the repository root), the subpackage sits
+    beside it instead; load it from there under its installed name.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "qinspired.kernels" in sys.modules or importlib.util.find_spec("qinspired.kernels"):
+        return
+    init = Path(__file__).resolve().parent.parent / "kernels" / "__init__.py"
+    if not init.is_file():
+        return
+    spec = importlib.util.spec_from_file_location("qinspired.kernels", init,
+                                                  submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["qinspired.kernels"] = module
+    spec.loader.exec_module(module)
+
+
+_map_checkout_kernels()
+
 # ---------------------------------------------------------------------------------------
 # Public re-exports: one `from qinspired.<module> import <name>` line per public name,
 # each name also added to `__all__` below (kept sorted; a test checks).
