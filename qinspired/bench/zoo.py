@@ -103,7 +103,9 @@ class ModelSpec:
 
 
 _C = [0.1, 1.0, 10.0, 100.0]
-_SCALE = [0.25, 0.5, 1.0]
+_SCALE = [0.05, 0.1, 0.25, 0.5, 1.0]
+"""Bandwidths (``feature_scale``) of the ZZ kernels: scale 1 is too oscillatory for most data."""
+_TN_GRID = {"bond_dim": [4, 16], "learning_rate": [1e-3, 1e-2]}
 
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
     # -- classical ------------------------------------------------------------------
@@ -141,12 +143,12 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
               {"ridgeclassifier__alpha": [1e-3, 1e-1, 10.0]}),
     ModelSpec("mps", "quantum-inspired",
               lambda d, seed: make_pipeline(_unit(), MPSClassifier(
-                  bond_dim=8, max_iter=30, random_state=seed)),
-              {"mpsclassifier__bond_dim": [4, 16]}),
+                  bond_dim=8, max_iter=200, random_state=seed)),
+              {f"mpsclassifier__{k}": v for k, v in _TN_GRID.items()}),
     ModelSpec("ttn", "quantum-inspired",
               lambda d, seed: make_pipeline(_unit(), TTNClassifier(
-                  bond_dim=8, max_iter=30, random_state=seed)),
-              {"ttnclassifier__bond_dim": [4, 16]}),
+                  bond_dim=8, max_iter=200, random_state=seed)),
+              {f"ttnclassifier__{k}": v for k, v in _TN_GRID.items()}),
     # -- true circuit -----------------------------------------------------------------
     ModelSpec("kernel_fidelity", "true-circuit",
               lambda d, seed: _kernel_svc(FidelityKernel(ZZFeatureMap(d, reps=2))),
@@ -161,11 +163,15 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
     ModelSpec("kernel_fidelity_noisy", "true-circuit",
               lambda d, seed: _kernel_svc(FidelityKernel(ZZFeatureMap(d, reps=2),
                                                          noise=_noise())),
-              {"quantumkernelsvc__C": _C}, max_features=8, resources=_kernel_qpu),
+              {"quantumkernelsvc__kernel__feature_map__feature_scale": [0.1, 0.5],
+               "quantumkernelsvc__C": [1.0, 10.0, 100.0]}, max_features=8,
+              resources=_kernel_qpu),
     ModelSpec("kernel_fidelity_shots", "true-circuit",
               lambda d, seed: _kernel_svc(FidelityKernel(ZZFeatureMap(d, reps=2), shots=SHOTS,
                                                          psd_repair=True, random_state=seed)),
-              {"quantumkernelsvc__C": _C}, max_features=14, resources=_kernel_qpu),
+              {"quantumkernelsvc__kernel__feature_map__feature_scale": [0.1, 0.5],
+               "quantumkernelsvc__C": [1.0, 10.0, 100.0]}, max_features=14,
+              resources=_kernel_qpu),
     ModelSpec("variational", "true-circuit",
               lambda d, seed: make_pipeline(_angles(), VariationalCircuitClassifier(
                   ansatz="mps", n_layers=2, epochs=60, random_state=seed)),
