@@ -31,7 +31,7 @@ import numpy as np
 
 from qinspired._random import as_key
 from qinspired._validation import check_choice, check_int
-from qinspired.kernels import _circuit_mode, _states
+from qinspired.kernels import _circuit_mode
 from qinspired.kernels._base import KernelStates, QuantumKernel
 from qinspired.kernels.gram import gram_matrix
 

@@ -28,8 +28,10 @@ _TRUSTED_ROOTS = ("qinspired", "sklearn", "numpy")
 
 
 def _mlflow() -> Any:
+    """The ``mlflow`` module, with its ``sklearn`` flavour loaded."""
     try:
         import mlflow
+        import mlflow.sklearn  # noqa: F401 - makes mlflow.sklearn available
     except ImportError as exc:
         raise ImportError("qinspired.mlflow needs MLflow: pip install 'qinspired[mlflow]'"
                           ) from exc
@@ -137,7 +139,6 @@ def log_run(model: Any, X_test: Any, y_test: Any = None, *, run_name: str | None
         Its ``model_uri`` loads the model back; the run id is ``run_id``.
     """
     mlflow = _mlflow()
-    import mlflow.sklearn
     from mlflow.models import infer_signature
     from sklearn.utils.validation import check_is_fitted
 
