@@ -248,7 +248,10 @@ def simulated_pairs(N: int, tile: int | None) -> float:
     """Pair circuits the tiled symmetric engine simulates for ``K(X, X)``."""
     if tile is None:
         return float(N) ** 2
-    rows = min(tile, 1 << max(0, int(N - 1).bit_length()))
+    from qinspired.kernels.gram import round_up
+
+    parts = 1 if N < 256 else 2 if N < 1024 else 4
+    rows = min(tile, round_up(-(-N // parts)))
     T = -(-N // rows)
     return float(T * (T + 1) // 2 * rows * rows)
 
@@ -654,8 +657,8 @@ NOTES = [
      "T(N) = a + c N (N - 1) / 2 fitted on two sizes; PennyLane with the pair count "
      "N (N - 1) / 2; qinspired's mode='circuit' with the number of pair circuits its tiled "
      "engine simulates (upper-triangle tiles, padded)."),
-    ("mode='circuit' pads each tile to a power of two (at most the tile size) and computes "
-     "diagonal tiles in full, so it simulates more pair circuits than the N (N - 1) / 2 a QPU "
+    ("mode='circuit' pads each tile (to one of eight sizes per octave, at most the tile size) "
+     "and computes diagonal tiles in full, so it simulates more pair circuits than the N (N - 1) / 2 a QPU "
      "would run (`pairs_simulated` vs `pairs_needed` in kernels.json); its times, and the "
      "ratios against it, include that overhead."),
     ("PennyLane: compute-uncompute qnode on default.qubit with explicit ZZ-map gates (Qiskit's "
