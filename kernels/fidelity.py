@@ -264,6 +264,8 @@ class FidelityKernel(QuantumKernel):
             raise ValueError(f"{self._owner}: states of kinds {states_a.kind!r} and "
                              f"{states_b.kind!r} cannot be compared")
         kind = states_a.kind
+        if self.mitigation is not None:
+            check_choice(self._owner, "mitigation", self.mitigation, ("depolarizing",))
         key = None
         if self.shots is not None:
             key = jax.random.fold_in(as_key(self.random_state), _fingerprint(states_a, states_b))
@@ -280,7 +282,6 @@ class FidelityKernel(QuantumKernel):
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
                         devices=self._devices(), key=key)
         if self.mitigation is not None:
-            check_choice(self._owner, "mitigation", self.mitigation, ("depolarizing",))
             if states_b is None:
                 self_a = self_b = np.diag(K).copy()
             else:
