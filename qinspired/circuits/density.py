@@ -52,8 +52,8 @@ from qinspired.circuits.statevector import (
     _angles,
     _apply,
     _diag_phase,
+    _batch_inputs,
     _gate_matrix,
-    _prepare,
     _prepare_state,
     as_circuit,
     complex_dtype,
@@ -379,25 +379,6 @@ def _prepare_density(rho0: Any, n: int) -> tuple[Any, tuple[int, ...]]:
         if not np.allclose(trace, 1.0, atol=1e-4):
             raise ValueError(f"initial_state must have trace 1, got traces {np.ravel(trace)[:3]}")
     return rho0, tuple(rho0.shape[:-2])
-
-
-def _batch_inputs(circ: Circuit, x, weights, state, sb, state_tail):
-    """Broadcast batch shapes and flatten the batched inputs to one axis."""
-    xv, xb = _prepare(x, circ.n_features, "x", "features")
-    wv, wb = _prepare(weights, circ.n_weights, "weights", "weights")
-    try:
-        batch = tuple(np.broadcast_shapes(xb, wb, sb))
-    except ValueError:
-        raise ValueError(
-            f"batch shapes of x {xb}, weights {wb} and initial_state {sb} do not broadcast"
-        ) from None
-    flat = []
-    for v, b, tail in ((xv, xb, (circ.n_features,)), (wv, wb, (circ.n_weights,)),
-                       (state, sb, state_tail)):
-        if v is not None and b:
-            v = jnp.broadcast_to(v, batch + tail).reshape((-1,) + tail)
-        flat.append(v)
-    return batch, flat, (bool(xb), bool(wb), bool(sb))
 
 
 def _real_flags(channels: tuple) -> tuple[bool, ...]:

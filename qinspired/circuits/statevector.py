@@ -313,6 +313,25 @@ def _prepare_state(psi0: Any, n: int) -> tuple[Any, tuple[int, ...]]:
     return psi0, tuple(psi0.shape[:-1])
 
 
+def _batch_inputs(circ: Circuit, x, weights, state, sb, state_tail):
+    """Broadcast batch shapes and flatten the batched inputs to one axis."""
+    xv, xb = _prepare(x, circ.n_features, "x", "features")
+    wv, wb = _prepare(weights, circ.n_weights, "weights", "weights")
+    try:
+        batch = tuple(np.broadcast_shapes(xb, wb, sb))
+    except ValueError:
+        raise ValueError(
+            f"batch shapes of x {xb}, weights {wb} and initial_state {sb} do not broadcast"
+        ) from None
+    flat = []
+    for v, b, tail in ((xv, xb, (circ.n_features,)), (wv, wb, (circ.n_weights,)),
+                       (state, sb, state_tail)):
+        if v is not None and b:
+            v = jnp.broadcast_to(v, batch + tail).reshape((-1,) + tail)
+        flat.append(v)
+    return batch, flat, (bool(xb), bool(wb), bool(sb))
+
+
 def statevector(
     circuit: Any,
     x: Any = None,
@@ -368,39 +387,17 @@ def statevector(
     """
     circ = as_circuit(circuit)
     n = circ.n_qubits
-    xv, xb = _prepare(x, circ.n_features, "x", "features")
-    wv, wb = _prepare(weights, circ.n_weights, "weights", "weights")
     psi0, pb = _prepare_state(initial_state, n)
-    try:
-        batch = np.broadcast_shapes(xb, wb, pb)
-    except ValueError:
-        raise ValueError(
-            f"batch shapes of x {xb}, weights {wb} and initial_state {pb} do not broadcast"
-        ) from None
+    batch, (xf, wf, psi_flat), (xb, wb, psb) = _batch_inputs(circ, x, weights, psi0, pb, (2**n,))
     n_states = int(np.prod(batch, dtype=np.int64)) if batch else 1
     check_memory(
         _WORKSPACE_FACTOR * n_states * 2**n * complex_dtype().itemsize,
         f"statevector simulation of {n} qubits for {n_states} state(s)",
     )
-    flat = []
-    for v, b, tail in ((xv, xb, circ.n_features), (wv, wb, circ.n_weights)):
-        flat.append(jnp.broadcast_to(v, batch + (tail,)).reshape(-1, tail) if b else v)
-    psi_flat = None
-    if psi0 is not None:
-        psi_flat = jnp.broadcast_to(psi0, batch + (2**n,)).reshape(-1, 2**n) if pb else psi0
     if circ.matrices:
         cdtype = complex_dtype()
         circ = jax.tree_util.tree_map(lambda m: np.asarray(m, dtype=cdtype), circ)
-    out = _run(
-        circ,
-        flat[0],
-        flat[1],
-        psi_flat,
-        fuse=fuse,
-        x_batched=bool(xb),
-        w_batched=bool(wb),
-        psi_batched=bool(pb),
-    )
+    out = _run(circ, xf, wf, psi_flat, fuse=fuse, x_batched=xb, w_batched=wb, psi_batched=psb)
     return out.reshape(batch + (2**n,))
 
 
