@@ -248,7 +248,7 @@ def simulated_pairs(N: int, tile: int | None) -> float:
     """Pair circuits the tiled symmetric engine simulates for ``K(X, X)``."""
     if tile is None:
         return float(N) ** 2
-    from qinspired.kernels.gram import round_up
+    from qinspired._batching import round_up
 
     parts = 1 if N < 256 else 2 if N < 1024 else 4
     rows = min(tile, round_up(-(-N // parts)))

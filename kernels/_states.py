@@ -25,13 +25,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._batching import map_rows
 from qinspired._validation import SimulationTooLargeError, check_memory, format_bytes
 from qinspired.circuits._plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
 from qinspired.circuits.statevector import _angles, _gate_matrix, complex_dtype, statevector
-from qinspired.kernels.gram import round_up
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -55,25 +55,8 @@ def is_product(circuit: Circuit) -> bool:
 
 
 def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
-    """``fn`` over the rows of ``X`` in calls of a fixed size.
-
-    Calls are at most :data:`_CHUNK_BYTES` of workspace; the last one is padded
-    with copies of the last row (sliced off again) to a size from
-    :func:`~qinspired.kernels.gram.round_up`, so a new number of data points
-    usually reuses a compiled batch size instead of compiling a new one.
-    """
-    n = len(X)
-    size = min(round_up(n), max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
-    parts = []
-    for a in range(0, n, size):
-        part = X[a:a + size]
-        m = len(part)
-        if m < size:
-            part = np.concatenate([part, np.repeat(part[-1:], size - m, axis=0)])
-        parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part)))
-    if len(parts) == 1:
-        return parts[0]
-    return jax.tree_util.tree_map(lambda *ts: jnp.concatenate(ts), *parts)
+    """``fn`` over the rows of ``X`` in padded batches of at most :data:`_CHUNK_BYTES`."""
+    return map_rows(lambda part, _: fn(part), X, max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
 
 
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:

@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from qinspired._batching import round_up
 from qinspired._validation import check_int, check_memory
 
 __all__ = ["BlockFn", "gram_matrix", "leading_size"]
@@ -58,19 +59,6 @@ def leading_size(tree: Any) -> int:
     if len(sizes) != 1:
         raise ValueError(f"the state arrays disagree on the number of data points: {sorted(sizes)}")
     return sizes.pop()
-
-
-def round_up(n: int) -> int:
-    """``n`` rounded up to one of eight sizes per octave (at most 12.5% padding).
-
-    Batches and tiles are padded to these sizes, so a new number of data points
-    usually reuses a compiled shape (a few sizes per factor of two) while little
-    work is spent on padding rows.
-    """
-    if n <= 8:
-        return max(1, n)
-    step = 1 << (int(n - 1).bit_length() - 4)
-    return -(-n // step) * step
 
 
 def _bucket(n: int, tile: int) -> int:

@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qinspired._batching import map_rows
 from qinspired._random import as_key, resolve_seed
 from qinspired._validation import check_choice, check_int, check_real
 from qinspired.estimators._common import set_provenance
@@ -47,13 +48,10 @@ def _logits_chunk(model: Any, x: jax.Array, *, name: str, d: int) -> jax.Array:
 
 
 def _in_chunks(fn, X: np.ndarray, dtype) -> np.ndarray:
-    """``fn`` applied to fixed-size row chunks of ``X`` (zero-padded), results concatenated."""
-    n = X.shape[0]
-    n_pad = -n % _CHUNK
-    Xp = np.concatenate([X, np.zeros((n_pad,) + X.shape[1:], X.dtype)]) if n_pad else X
-    Xp = Xp.astype(dtype, copy=False)
-    out = [np.asarray(fn(jnp.asarray(Xp[i:i + _CHUNK]))) for i in range(0, Xp.shape[0], _CHUNK)]
-    return np.concatenate(out)[:n]
+    """``fn`` on row batches of exactly ``_CHUNK`` rows (one compiled shape), as NumPy."""
+    X = X.astype(dtype, copy=False)
+    return np.asarray(map_rows(lambda part, _: fn(jnp.asarray(part)), X, _CHUNK,
+                               bucket=lambda n: _CHUNK))
 
 
 def cross_entropy(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:

@@ -60,6 +60,7 @@ from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qinspired._batching import map_rows, power_of_two
 from qinspired._random import resolve_seed
 from qinspired._validation import check_choice, check_int, check_memory, check_real, is_int
 from qinspired.circuits.ansatz import (
@@ -207,20 +208,6 @@ def _outputs_from_probabilities(params: dict, p: jax.Array, *, model: _Model) ->
 _CHUNK = 1024  # rows simulated at once in predict
 
 
-def _chunks(n_rows: int) -> list[tuple[int, int]]:
-    return [(i, min(i + _CHUNK, n_rows)) for i in range(0, n_rows, _CHUNK)]
-
-
-def _padded(X: np.ndarray) -> np.ndarray:
-    """``X`` with zero rows appended up to a power of two (at least 8).
-
-    Predictions then compile for a handful of shapes, not for every number
-    of rows scikit-learn's many small calls use.
-    """
-    size = max(8, 1 << (X.shape[0] - 1).bit_length())
-    return np.concatenate([X, np.zeros((size - X.shape[0], X.shape[1]), X.dtype)])
-
-
 # ------------------------------------------------------------------ the estimators
 class _VariationalBase(BaseEstimator):
     """Shared parameters, circuit building, training and prediction."""
@@ -354,16 +341,13 @@ class _VariationalBase(BaseEstimator):
                   "bias": jnp.asarray(self.bias_)}
         model = self._model(len(self.bias_))
         key = jax.random.fold_in(jax.random.key(self.random_seed_), 1)
-        out = []
-        for i, (start, stop) in enumerate(_chunks(X.shape[0])):
-            rows = _padded(X[start:stop])
+        def outputs(rows: np.ndarray, i: int) -> jax.Array:
             if self.shots is None:
-                z = _exact_outputs(params, rows, model=model)
-            else:
-                z = _shot_outputs(params, rows, model, int(self.shots),
-                                  jax.random.fold_in(key, i))
-            out.append(np.asarray(z)[: stop - start])
-        return np.concatenate(out)
+                return _exact_outputs(params, rows, model=model)
+            return _shot_outputs(params, rows, model, int(self.shots), jax.random.fold_in(key, i))
+
+        # Batches padded to powers of two: a handful of compiled shapes for sklearn's calls.
+        return np.asarray(map_rows(outputs, X, _CHUNK, bucket=power_of_two))
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

@@ -1,0 +1,69 @@
+"""Applying a jitted function to the rows of an array in fixed-size batches.
+
+A jitted function compiles once per input shape, and scikit-learn calls
+estimators with many different numbers of rows. Padding every batch to one of
+a few sizes (repeating the last row, then slicing the outputs back) keeps the
+number of compiled shapes small; a cap on the batch size bounds the memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["map_rows", "power_of_two", "round_up"]
+
+
+def round_up(n: int) -> int:
+    """``n`` rounded up to one of eight sizes per octave (at most 12.5% padding).
+
+    Batches and tiles are padded to these sizes, so a new number of rows
+    usually reuses a compiled shape (a few sizes per factor of two) while
+    little work is spent on padding rows.
+    """
+    if n <= 8:
+        return max(1, n)
+    step = 1 << (int(n - 1).bit_length() - 4)
+    return -(-n // step) * step
+
+
+def power_of_two(n: int) -> int:
+    """``n`` rounded up to a power of two, at least 8 (fewer shapes, more padding)."""
+    return max(8, 1 << max(0, int(n - 1).bit_length()))
+
+
+def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
+             bucket: Callable[[int], int] = round_up) -> Any:
+    """``fn(batch, index)`` over the rows of ``X``, outputs concatenated along axis 0.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes a batch of rows and its index (for folding random keys) and
+        returns a pytree of arrays with one row per input row.
+    X : ndarray, shape (n, ...)
+    max_rows : int
+        Largest batch.
+    bucket : callable, default :func:`round_up`
+        Size a short batch is padded to (capped at ``max_rows``); e.g.
+        ``lambda n: max_rows`` always compiles a single shape.
+
+    Returns
+    -------
+    pytree of arrays with ``n`` rows.
+    """
+    n = len(X)
+    size = max(1, min(bucket(n), max_rows))
+    parts = []
+    for i, start in enumerate(range(0, n, size)):
+        part = X[start:start + size]
+        m = len(part)
+        if m < size:
+            part = np.concatenate([part, np.repeat(part[-1:], size - m, axis=0)])
+        parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part, i)))
+    if len(parts) == 1:
+        return parts[0]
+    return jax.tree_util.tree_map(lambda *ts: jnp.concatenate(ts), *parts)
