@@ -43,9 +43,8 @@ from qinspired import info
 from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import pauli
 from qinspired.circuits.channels import AmplitudeDamping, Depolarizing
-from qinspired.circuits.density import (
-    density_expectation,
-    density_matrix,
+from qinspired.circuits.density import density_expectation, density_matrix
+from qinspired.circuits.trajectory import (
     trajectories,
     trajectory_density,
     trajectory_expectation,

@@ -16,15 +16,16 @@ from qinspired.circuits.channels import (
     Depolarizing2,
     KrausChannel,
 )
+from qinspired.circuits._pauli_basis import from_pauli, to_pauli
 from qinspired.circuits.density import (
+    _resolve_noise,
     _run_density,
+    _use_pauli,
     density_expectation,
     density_matrix,
-    trajectories,
-    trajectory_density,
-    trajectory_expectation,
 )
 from qinspired.circuits.noise_model import NoiseModel
+from qinspired.circuits.trajectory import trajectories
 from qinspired.feature_maps import (
     AngleEncoding,
     HardwareEfficientEncoding,
@@ -210,6 +211,8 @@ def test_noisy_random_circuits_match_dense_numpy(seed):
         )
         rho = density_matrix(c, x, noise=noise)
         rho_gates = density_matrix(c, x, noise=noise, fuse=False)
+        rho_pauli = density_matrix(c, x, noise=noise, basis="pauli")
+        rho_comp = density_matrix(c, x, noise=noise, basis="computational")
     rules = [
         (depolarizing_kraus(p), None, None),
         (amplitude_damping_kraus(g), None, (1, 2)),
@@ -220,6 +223,8 @@ def test_noisy_random_circuits_match_dense_numpy(seed):
     ref = dense_noisy_rho(info, rules, n)
     np.testing.assert_allclose(rho, ref, atol=1e-12)
     np.testing.assert_allclose(rho_gates, ref, atol=1e-12)
+    np.testing.assert_allclose(rho_pauli, ref, atol=1e-12)
+    np.testing.assert_allclose(rho_comp, ref, atol=1e-12)
     assert_physical(rho, 1e-10)
     assert np.real(np.trace(np.asarray(rho) @ np.asarray(rho))) < 1 - 1e-3  # noise mixes
 
@@ -296,14 +301,14 @@ def test_density_expectation_matches_dense_trace():
     np.testing.assert_allclose(got, np.real(np.trace(dense @ rho, axis1=1, axis2=2)), atol=1e-12)
 
 
-def _noisy_example():
+def noisy_example():
     c = Circuit(3, [("h", 0), ("ry", 1, feature(0)), ("cx", (0, 2)), ("rx", 2, weight(0)),
                     ("cz", (1, 0)), ("ry", 0, weight(1))])
     return c, np.array([0.8]), np.array([0.3, -1.1])
 
 
 def test_gradient_wrt_channel_parameter_matches_finite_differences():
-    c, x, w = _noisy_example()
+    c, x, w = noisy_example()
 
     def f(p, g):
         noise = NoiseModel().add_all_qubit(Depolarizing(p)).add(AmplitudeDamping(g), wires=[0])
@@ -321,7 +326,7 @@ def test_gradient_wrt_channel_parameter_matches_finite_differences():
 
 
 def test_gradient_wrt_weights_with_noise_matches_finite_differences():
-    c, x, w = _noisy_example()
+    c, x, w = noisy_example()
     noise = NoiseModel().add_all_qubit(Depolarizing(0.1)).add_all_qubit(Depolarizing2(0.05),
                                                                          after=["cx", "cz"])
     with jax.enable_x64(True):
@@ -334,56 +339,6 @@ def test_gradient_wrt_weights_with_noise_matches_finite_differences():
         np.testing.assert_allclose(grad, fd, atol=1e-8)
 
 
-# ----------------------------------------------------------------------------- trajectories
-
-
-def test_trajectories_are_deterministic_in_the_key_and_normalised():
-    c, x, w = _noisy_example()
-    noise = NoiseModel().add_all_qubit(Depolarizing(0.2)).add_all_qubit(AmplitudeDamping(0.3))
-    kw = {"noise": noise, "n_trajectories": 16}
-    a = trajectories(c, x, w, key=jax.random.key(1), **kw)
-    b = trajectories(c, x, w, key=jax.random.key(1), **kw)
-    d = trajectories(c, x, w, key=jax.random.key(2), **kw)
-    assert a.shape == (16, 8) and a.dtype == jnp.complex64
-    np.testing.assert_array_equal(a, b)
-    assert np.abs(np.asarray(a) - np.asarray(d)).max() > 1e-3
-    np.testing.assert_allclose(np.linalg.norm(a, axis=-1), 1.0, atol=1e-5)
-    batched = trajectories(c, np.stack([x, x]), w, key=jax.random.key(1), **kw)
-    assert batched.shape == (2, 16, 8)
-    np.testing.assert_array_equal(batched[0], a)  # batch element 0 draws from fold_in(key, 0)
-
-
-def test_trajectories_without_noise_and_with_certain_jumps():
-    c, x, w = _noisy_example()
-    pure = trajectories(c, x, w, noise=None, key=jax.random.key(0), n_trajectories=3)
-    np.testing.assert_allclose(pure, np.broadcast_to(statevector(c, x, w), (3, 8)), atol=1e-6)
-    # X then full amplitude damping: every trajectory must jump to |0> (the K0 branch has p=0).
-    flip = Circuit(1, [("x", 0)])
-    out = trajectories(flip, noise=NoiseModel().add_all_qubit(AmplitudeDamping(1.0)),
-                       key=jax.random.key(0), n_trajectories=50)
-    np.testing.assert_allclose(np.abs(out), np.broadcast_to([1.0, 0.0], (50, 2)), atol=1e-6)
-
-
-def test_trajectory_average_converges_to_the_density_matrix():
-    c, x, w = _noisy_example()
-    noise = (NoiseModel().add_all_qubit(Depolarizing(0.15))
-             .add_all_qubit(AmplitudeDamping(0.25), after=["cx", "cz"])
-             .add(KrausChannel(random_kraus(np.random.default_rng(7), 1, 3)), wires=[2]))
-    n_traj = 4000
-    states = trajectories(c, x, w, noise=noise, key=jax.random.key(42), n_trajectories=n_traj)
-    rho = np.asarray(density_matrix(c, x, w, noise=noise))
-    # Bound: each sample Z = psi_i conj(psi_j) of a unit vector has |Z| <= 1, so
-    # E|Z - rho_ij|^2 <= E|Z|^2 <= 1 and the mean of N samples deviates from rho_ij by
-    # 1/sqrt(N) in root mean square; 5/sqrt(N) is a 5-sigma bound per entry.
-    dev = np.abs(np.asarray(trajectory_density(states)) - rho).max()
-    assert dev <= 5 / np.sqrt(n_traj)
-    obs = pauli("Z0") + 0.5 * pauli("X1 Y2")
-    mean, se = trajectory_expectation(states, obs)
-    exact = float(density_expectation(rho, obs))
-    assert 0 < float(se) < 0.05
-    assert abs(float(mean) - exact) <= 5 * float(se)
-
-
 def test_fused_blocks_match_gate_by_gate_on_a_noisy_zz_map():
     fm = ZZFeatureMap(4, reps=1, entanglement="circular")
     X = np.random.default_rng(8).uniform(-2, 2, size=(2, 4))
@@ -394,6 +349,85 @@ def test_fused_blocks_match_gate_by_gate_on_a_noisy_zz_map():
         fused = density_matrix(fm, X, noise=noise)
         gates = density_matrix(fm, X, noise=noise, fuse=False)
     np.testing.assert_allclose(fused, gates, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- Pauli basis
+
+
+def test_pauli_coefficients_are_traces_with_pauli_strings():
+    rng = np.random.default_rng(11)
+    n = 3
+    a = rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8))
+    rho = a @ a.conj().T
+    rho /= np.trace(rho)
+    strings = [(p, q, r) for p in "IXYZ" for q in "IXYZ" for r in "IXYZ"]  # qubit 0 first
+    traces = np.array([np.trace(pauli_matrix(dict(enumerate(s)), n) @ rho).real
+                       for s in strings])
+    with jax.enable_x64(True):
+        coeffs = np.asarray(to_pauli(jnp.asarray(rho), n)).ravel()
+        back = np.asarray(from_pauli(jnp.asarray(traces)[None], n))
+    np.testing.assert_allclose(coeffs, traces, atol=1e-12)
+    np.testing.assert_allclose(back, rho, atol=1e-12)
+
+
+def test_pauli_basis_with_initial_state_and_batches():
+    fm = ZZFeatureMap(3, reps=1)
+    X = np.random.default_rng(12).uniform(-2, 2, size=(3, 3))
+    noise = NoiseModel().add_all_qubit(AmplitudeDamping(0.2)).add_all_qubit(Depolarizing(0.05))
+    with jax.enable_x64(True):
+        rho0 = density_matrix(fm, X[0])
+        got = density_matrix(fm, X, noise=noise, initial_state=rho0, basis="pauli")
+        ref = density_matrix(fm, X, noise=noise, initial_state=rho0, fuse=False)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    assert_physical(got, 1e-10)
+
+
+def test_gradient_in_the_pauli_basis_matches_finite_differences():
+    c, x, w = noisy_example()
+
+    def f(p, w_):
+        noise = NoiseModel().add_all_qubit(Depolarizing(p)).add(AmplitudeDamping(0.3), wires=[2])
+        rho = density_matrix(c, x, w_, noise=noise, basis="pauli")
+        return density_expectation(rho, pauli("Z0 X2") + "Y1")
+
+    with jax.enable_x64(True):
+        p0, w0, h = 0.1, jnp.asarray(w), 1e-6
+        g_p, g_w = jax.grad(f, argnums=(0, 1))(p0, w0)
+        np.testing.assert_allclose(g_p, (f(p0 + h, w0) - f(p0 - h, w0)) / (2 * h), atol=1e-8)
+        fd = [(f(p0, w0 + h * e) - f(p0, w0 - h * e)) / (2 * h) for e in np.eye(2)]
+        np.testing.assert_allclose(g_w, fd, atol=1e-8)
+
+
+def test_cpu_batches_run_in_cache_sized_chunks(monkeypatch):
+    from qinspired.circuits import density as module
+
+    assert module._cpu_chunk(100, 4**8 * 4) == 15  # 16 states of 256 KiB per 4 MiB, 7 chunks
+    assert module._cpu_chunk(100, 4**5 * 4) == 100  # small states: one vectorised batch
+    assert module._cpu_chunk(3, 4**12 * 4) == 1
+    fm = ZZFeatureMap(4, reps=1)
+    X = np.random.default_rng(13).uniform(-2, 2, size=(7, 4))
+    noise = NoiseModel().add_all_qubit(Depolarizing(0.05)).add_all_qubit(AmplitudeDamping(0.1))
+    monkeypatch.setattr(module, "_CPU_CHUNK_BYTES", 3 * 4**4 * 4)  # 3 + 3 + 1 states
+    chunked = density_matrix(fm, X, noise=noise, basis="pauli")
+    for i in range(7):
+        np.testing.assert_allclose(chunked[i], density_matrix(fm, X[i], noise=noise), atol=1e-6)
+
+
+def test_auto_basis_follows_the_operation_count():
+    fm = ZZFeatureMap(6, reps=2, entanglement="full")
+    every_gate = NoiseModel().add_all_qubit(Depolarizing(0.01)).add_all_qubit(AmplitudeDamping(0.02))
+    first_layer = NoiseModel().add_all_qubit(Depolarizing(0.01), after=["h"])
+    n, ops = fm.circuit.n_qubits, fm.circuit.operations
+
+    def choice(noise):
+        channels, layout = _resolve_noise(fm.circuit, noise)
+        return _use_pauli(ops, n, layout, (True,) * len(channels))
+
+    assert choice(every_gate)  # 2-qubit noisy blocks: 16 real vs 64 real operations each
+    assert not choice(first_layer)  # the CX-P-CX runs stay one phase in the computational basis
+    assert not choice(None)
+    with pytest.raises(ValueError, match="basis"):
+        density_matrix(fm, np.zeros(6), basis="pauly")
 
 
 def test_docstring_examples_run():

@@ -37,13 +37,7 @@ from qinspired.circuits.circuit import (
     feature,
     weight,
 )
-from qinspired.circuits.density import (
-    density_expectation,
-    density_matrix,
-    trajectories,
-    trajectory_density,
-    trajectory_expectation,
-)
+from qinspired.circuits.density import density_expectation, density_matrix
 from qinspired.circuits.gates import GATES, GateSpec, gate_matrix, register_gate
 from qinspired.circuits.measure import (
     expectation,
@@ -77,6 +71,11 @@ from qinspired.circuits.statevector import (
     statevector,
     statevector_fn,
     unitary,
+)
+from qinspired.circuits.trajectory import (
+    trajectories,
+    trajectory_density,
+    trajectory_expectation,
 )
 
 __all__ = [
