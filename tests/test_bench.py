@@ -104,6 +104,15 @@ def test_resuming_skips_finished_cells(tmp_path, monkeypatch):
     assert untimed(again) == untimed(first)
 
 
+def test_compiled_programs_are_dropped_after_each_model_and_data_set(tmp_path, monkeypatch):
+    cleared = []
+    monkeypatch.setattr(runner_module.jax, "clear_caches", lambda: cleared.append(1))
+    suite = Suite("one", (TINY.datasets[0],), ("svc_rbf", "kernel_product_closed_form"),
+                  seeds=2, cv=2)
+    run_suite(suite, tmp_path, verbose=False)
+    assert len(cleared) == 2  # once per (data set, model), not per seed
+
+
 def test_models_skip_data_sets_that_are_too_wide(tmp_path):
     wide = Suite("wide", (DataSpec("ls_d20", "linearly_separable",
                                    {"n_samples": 30, "n_features": 20}),),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import jax
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
@@ -242,6 +243,10 @@ def run_suite(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
             tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
             tmp.replace(path)
             records.append(record)
+            if i + 1 == len(cells) or cells[i + 1][:2] != (spec, model):
+                # Each compiled XLA CPU program keeps a few memory mappings; a long suite in
+                # one process would otherwise pass Linux's per-process limit (65,530).
+                jax.clear_caches()
         if verbose:
             _progress(i + 1, len(cells), f"{spec.label} {model} seed {seed}", start)
     return records
