@@ -38,7 +38,7 @@ def pauli_basis(k: int) -> np.ndarray:
         for j in js:
             m = np.kron(m, _PAULIS[j])
         cols.append(m.reshape(-1))
-    return np.stack(cols, axis=1) if k else np.ones((1, 1), dtype=complex)
+    return np.stack(cols, axis=1)
 
 
 def pauli_transfer(sups: jnp.ndarray, k: int) -> jnp.ndarray:
