@@ -95,8 +95,7 @@ def _angles(circuit: Circuit, x: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
 def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int) -> jnp.ndarray:
     """Apply a ``(2**k, 2**k)`` matrix to ``wires`` of a state in pair form.
 
-    The state is real, of shape ``(2, 2**n)`` (real and imaginary parts), or
-    ``(1, 2**n)`` for a real state and a real matrix.
+    The state is real, of shape ``(2, 2**n)`` (real and imaginary parts).
     It is viewed as ``(2, 2**g0, 2, 2**g1, 2, ...)`` with the gate's wires
     (sorted) as the axes of size 2 and the gaps between them merged, so the
     application is a single real contraction with no transposes of the
@@ -112,7 +111,7 @@ def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int
     letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ")
     out_idx = [next(letters) for _ in range(k)]
     in_idx = [next(letters) for _ in range(k)]
-    shape, sub_in, sub_out, prev = [psi.shape[0]], ["r"], ["R"], -1
+    shape, sub_in, sub_out, prev = [2], ["r"], ["R"], -1
     for j, w in enumerate(order):
         gap = w - prev - 1
         if gap:
@@ -139,7 +138,7 @@ def _apply(psi: jnp.ndarray, matrix: jnp.ndarray, wires: tuple[int, ...], n: int
         block = jnp.stack([jnp.stack([re, -im]), jnp.stack([im, re])])
         spec = f"Rr{gate},{''.join(sub_in)}->{''.join(sub_out)}"
         out = jnp.einsum(spec, block, t)
-    return out.reshape(psi.shape[0], 2**n)
+    return out.reshape(2, 2**n)
 
 
 def _gate_matrix(step: GateStep, theta: jnp.ndarray, matrices, dtype) -> jnp.ndarray:
