@@ -144,6 +144,28 @@ def test_anchored_identity_start_gives_exactly_the_centre() -> None:
                                np.asarray(phi[:, 32]) @ centre[0, :, :, 0], rtol=1e-5)
 
 
+def assert_gradient_matches_finite_differences(loss, model, leaves, *, seed: int) -> None:
+    """``jax.grad`` of ``loss`` at three random entries of each chosen tensor (pytree
+    leaf) of ``model`` against central finite differences."""
+    grads = jax.tree.leaves(jax.jit(jax.grad(loss))(model))
+    tensors, treedef = jax.tree.flatten(model)
+    rng = np.random.default_rng(seed)
+    eps = 1e-6
+    for k in leaves:
+        t = np.asarray(tensors[k])
+        for _ in range(3):
+            idx = tuple(rng.integers(0, s) for s in t.shape)
+
+            def shifted(delta, k=k, t=t, idx=idx):
+                a = t.copy()
+                a[idx] += delta
+                moved = tensors[:k] + [jnp.asarray(a)] + tensors[k + 1:]
+                return float(loss(jax.tree.unflatten(treedef, moved)))
+
+            fd = (shifted(eps) - shifted(-eps)) / (2 * eps)
+            assert float(grads[k][idx]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
 def test_labelled_mps_gradient_matches_finite_differences() -> None:
     with jax.enable_x64(True):
         model = random_labelled(jax.random.key(5), 9, 2, 3, 3, 4)
@@ -153,23 +175,7 @@ def test_labelled_mps_gradient_matches_finite_differences() -> None:
         def loss(m):
             return jnp.sum(jnp.tanh(logits_jit(m, phi)) * weights)
 
-        loss = jax.jit(loss)
-        grads = jax.jit(jax.grad(loss))(model)
-        rng = np.random.default_rng(4)
-        eps = 1e-6
-        for k in (0, 2, 4, 8):
-            t = np.asarray(model.tensors[k])
-            for _ in range(3):
-                idx = tuple(rng.integers(0, s) for s in t.shape)
-                plus, minus = t.copy(), t.copy()
-                plus[idx] += eps
-                minus[idx] -= eps
-                def mk(a, k=k):
-                    ts = model.tensors[:k] + (jnp.asarray(a),) + model.tensors[k + 1:]
-                    return LabelledMPS(ts, model.center)
-
-                fd = (float(loss(mk(plus))) - float(loss(mk(minus)))) / (2 * eps)
-                assert float(grads.tensors[k][idx]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+        assert_gradient_matches_finite_differences(jax.jit(loss), model, (0, 2, 4, 8), seed=4)
 
 
 def test_labelled_mps_validation() -> None:
@@ -212,23 +218,8 @@ def test_ttn_gradient_matches_finite_differences() -> None:
         def loss(m):
             return jnp.sum(jnp.sin(ttn_logits_jit(m, phi)))
 
-        loss = jax.jit(loss)
-        grads = jax.jit(jax.grad(loss))(model)
-        rng = np.random.default_rng(0)
-        eps = 1e-6
-        for l, t in enumerate(model.layers):
-            t = np.asarray(t)
-            for _ in range(3):
-                idx = tuple(rng.integers(0, s) for s in t.shape)
-                plus, minus = t.copy(), t.copy()
-                plus[idx] += eps
-                minus[idx] -= eps
-                def mk(a, l=l):
-                    return TTN(model.layers[:l] + (jnp.asarray(a),) + model.layers[l + 1:],
-                               model.n_sites, model.pad)
-
-                fd = (float(loss(mk(plus))) - float(loss(mk(minus)))) / (2 * eps)
-                assert float(grads.layers[l][idx]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
+        assert_gradient_matches_finite_differences(jax.jit(loss), model,
+                                                   range(model.depth), seed=0)
 
 
 def test_ttn_is_stable_and_order_one_at_init_for_many_sites() -> None:
