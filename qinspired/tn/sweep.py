@@ -164,22 +164,23 @@ def _boundary(n: int, chi: int, dtype) -> tuple[jax.Array, jax.Array]:
     return jnp.zeros((n, chi), dtype).at[:, 0].set(1.0), jnp.zeros((n,), dtype)
 
 
-@jax.jit
-def _absorb_left(env: jax.Array, log: jax.Array, a: jax.Array, phi: jax.Array
-                 ) -> tuple[jax.Array, jax.Array]:
-    e = jnp.einsum("ba,asc,bs->bc", env, a, phi)
+def _renormalised(e: jax.Array, log: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Rows of ``e`` scaled to unit norm, their log norms added to ``log``."""
     n = jnp.linalg.norm(e, axis=1)
     n = jnp.where(n > 0, n, 1.0)
     return e / n[:, None], log + jnp.log(n)
+
+
+@jax.jit
+def _absorb_left(env: jax.Array, log: jax.Array, a: jax.Array, phi: jax.Array
+                 ) -> tuple[jax.Array, jax.Array]:
+    return _renormalised(jnp.einsum("ba,asc,bs->bc", env, a, phi), log)
 
 
 @jax.jit
 def _absorb_right(env: jax.Array, log: jax.Array, a: jax.Array, phi: jax.Array
                   ) -> tuple[jax.Array, jax.Array]:
-    e = jnp.einsum("bc,asc,bs->ba", env, a, phi)
-    n = jnp.linalg.norm(e, axis=1)
-    n = jnp.where(n > 0, n, 1.0)
-    return e / n[:, None], log + jnp.log(n)
+    return _renormalised(jnp.einsum("bc,asc,bs->ba", env, a, phi), log)
 
 
 @functools.partial(jax.jit, static_argnames=("to_right",))
