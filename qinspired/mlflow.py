@@ -2,8 +2,8 @@
 
 :func:`log_run` records one fitted model in an MLflow run: its parameters, test
 metrics, its provenance as tags (``qinspired.<field>``), and the model itself
-through ``mlflow.sklearn`` (skops format, trusting only qinspired's, scikit-learn's
-and NumPy's types) with a signature and an input example, optionally
+through ``mlflow.sklearn`` (skops format, trusting only the qinspired classes the
+model holds, from :data:`qinspired.persistence.SKOPS_TRUSTED_TYPES`) with a signature and an input example, optionally
 registered in the model registry. The logged model loads back with
 ``mlflow.pyfunc.load_model`` (or ``mlflow.sklearn.load_model``) and predicts
 identically. :func:`log_drift` and :func:`log_noise_sensitivity` log the
@@ -23,9 +23,6 @@ import numpy as np
 
 __all__ = ["log_drift", "log_noise_sensitivity", "log_run", "provenance_tags",
            "skops_trusted_types"]
-
-_TRUSTED_ROOTS = ("qinspired", "sklearn", "numpy")
-
 
 def _mlflow() -> Any:
     """The ``mlflow`` module, with its ``sklearn`` flavour loaded."""
@@ -75,17 +72,22 @@ def provenance_tags(model: Any) -> dict[str, str]:
 
 
 def skops_trusted_types(model: Any) -> list[str]:
-    """The types of qinspired, scikit-learn and NumPy that ``model``'s skops file names.
+    """The qinspired classes that ``model``'s skops file names and skops does not trust.
 
     MLflow stores scikit-learn models with skops by default and refuses types
     it was not told to trust; pass this list as
     ``mlflow.sklearn.log_model(model, ..., skops_trusted_types=...)`` (or use
-    ``serialization_format="cloudpickle"``).
+    ``serialization_format="cloudpickle"``). Only classes listed in
+    :data:`qinspired.persistence.SKOPS_TRUSTED_TYPES` are returned, never a
+    function: MLflow names any other type the model needs when it refuses it,
+    and you add it yourself if you vouch for it.
     """
     import skops.io as sio
 
+    from qinspired.persistence import SKOPS_TRUSTED_TYPES
+
     untrusted = sio.get_untrusted_types(data=sio.dumps(model))
-    return sorted(t for t in untrusted if t.split(".")[0] in _TRUSTED_ROOTS)
+    return sorted(set(untrusted) & set(SKOPS_TRUSTED_TYPES))
 
 
 def _metrics(model: Any, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
