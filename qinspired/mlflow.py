@@ -3,11 +3,12 @@
 :func:`log_run` records one fitted model in an MLflow run: its parameters, test
 metrics, its provenance as tags (``qinspired.<field>``), and the model itself
 through ``mlflow.sklearn`` (skops format, trusting only the qinspired classes the
-model holds, from :data:`qinspired.persistence.SKOPS_TRUSTED_TYPES`) with a signature and an input example, optionally
-registered in the model registry. The logged model loads back with
-``mlflow.pyfunc.load_model`` (or ``mlflow.sklearn.load_model``) and predicts
-identically. :func:`log_drift` and :func:`log_noise_sensitivity` log the
-monitoring reports of :mod:`qinspired.monitoring`.
+model holds, from :data:`qinspired.persistence.SKOPS_TRUSTED_TYPES`) with a
+signature and an input example, optionally registered in the model registry.
+The logged model loads back with ``mlflow.pyfunc.load_model`` (or
+``mlflow.sklearn.load_model``) and predicts identically. :func:`log_drift` and
+:func:`log_noise_sensitivity` log the monitoring reports of
+:mod:`qinspired.monitoring`.
 
 The tracking store is MLflow's own setting (``mlflow.set_tracking_uri`` or
 ``MLFLOW_TRACKING_URI``); a registry needs a database-backed store, e.g.

@@ -50,7 +50,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-__all__ = ["SKOPS_TRUSTED_TYPES", "ModelFileError", "VersionMismatchWarning", "load",
+__all__ = ["ModelFileError", "SKOPS_TRUSTED_TYPES", "VersionMismatchWarning", "load",
            "read_header", "save"]
 
 _MAGIC = b"QINSPIRED-MODEL-2\n"

@@ -61,8 +61,8 @@ Y_REG = np.sin(3 * X[:, 0]) + X[:, 1]
 
 def _header(payload: bytes, fmt: str = "pickle", signed: bool = False, **changes):
     header = {"format_version": 2, "payload_format": fmt, "estimator": "builtins.dict",
-              "versions": persistence._versions(), "provenance": None, "payload_bytes": len(payload),
-              "signed": signed}
+              "versions": persistence._versions(), "provenance": None,
+              "payload_bytes": len(payload), "signed": signed}
     header.update(changes)
     return header
 
@@ -256,7 +256,7 @@ def test_bad_arguments_to_load(tmp_path):
             call()
 
 
-# --------------------------------------------------------------------------- whole-file authentication
+# --------------------------------------------------------------------------- whole-file digest
 def _header_span(data: bytes) -> tuple[int, int]:
     size = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "little")
     return len(MAGIC) + 8, len(MAGIC) + 8 + size
