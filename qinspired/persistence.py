@@ -144,7 +144,7 @@ def _check_key(key: Any) -> bytes | None:
     if key is None:
         return None
     if not isinstance(key, (bytes, bytearray)) or not key:
-        raise ValueError("key must be bytes, non-empty (e.g. os.urandom(32)), got "
+        raise ModelFileError("key must be bytes, non-empty (e.g. os.urandom(32)), got "
                          f"{type(key).__name__}")
     return bytes(key)
 

@@ -252,7 +252,7 @@ def test_bad_arguments_to_load(tmp_path):
     for call in (lambda: load(path, key="secret"), lambda: read_header(path, key="secret"),
                  lambda: save({}, tmp_path / "n.qim", key="secret"),
                  lambda: load(path, key=b"")):
-        with pytest.raises(ValueError, match="key must be bytes"):
+        with pytest.raises(ModelFileError, match="key must be bytes"):
             call()
 
 
