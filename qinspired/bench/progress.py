@@ -1,0 +1,93 @@
+"""The progress line of a benchmark run: the running cell, elapsed time, time left.
+
+On a terminal the line is redrawn in place; on anything else (a log file, a pipe,
+CI) each computed cell gets one plain line, without carriage returns.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from typing import TextIO
+
+__all__ = ["Progress", "format_duration"]
+
+
+def format_duration(seconds: float) -> str:
+    """``"42s"``, ``"3m05s"`` or ``"1h02m"``."""
+    s = int(round(max(seconds, 0.0)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+class Progress:
+    """Progress of a run over ``total`` cells, written to ``stream``.
+
+    The estimate of the time left is the mean duration of the computed cells of
+    the same model (all computed cells while a model has none yet) times the
+    cells still to compute; reused cells count as free.
+
+    Parameters
+    ----------
+    total : int
+        Number of cells.
+    stream : text stream, optional
+        Where to write (standard error by default).
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.total = total
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.live = bool(isatty and isatty())
+        self.start = time.perf_counter()
+        self.durations: dict[str, list[float]] = defaultdict(list)
+        self.done = 0
+        self._width = 0
+
+    def _estimate(self, pending: list[str]) -> str:
+        every = [d for ds in self.durations.values() for d in ds]
+        if not every:
+            return "time left: estimating"
+        overall = sum(every) / len(every)
+        left = sum(sum(self.durations[m]) / len(self.durations[m]) if self.durations[m]
+                   else overall for m in pending)
+        return f"~{format_duration(left)} left"
+
+    def running(self, label: str, group: str, pending: list[str]) -> None:
+        """Announce the cell about to run; ``pending`` names the group of every cell
+        not yet computed, this one included."""
+        elapsed = format_duration(time.perf_counter() - self.start)
+        text = (f"[{self.done + 1}/{self.total}] {elapsed} elapsed, {self._estimate(pending)}"
+                f" | running {label}")
+        self._write(text)
+
+    def finished(self, group: str, seconds: float | None) -> None:
+        """Mark a cell done; ``seconds`` is None for a reused cell."""
+        self.done += 1
+        if seconds is not None:
+            self.durations[group].append(seconds)
+
+    def note(self, text: str) -> None:
+        """A message on its own line (never overwritten by the progress line)."""
+        if self.live and self._width:
+            self.stream.write("\n")
+            self._width = 0
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self, text: str) -> None:
+        """End the progress display with a final line."""
+        self.note(text)
+
+    def _write(self, text: str) -> None:
+        if self.live:
+            self.stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
