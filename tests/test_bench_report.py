@@ -158,14 +158,22 @@ def test_progress_names_the_running_cell_and_uses_no_carriage_return_off_a_termi
     live = _Terminal()
     run_cells(suite, tmp_path, stream=live, force=True)
     assert live.getvalue().count("\r") == 4
+    # Resuming: the count and the time left cover only the cells still to compute.
+    (cell,) = (tmp_path / "cells").glob("ls_d2__logistic__1__*.json")
+    cell.unlink()
+    log = io.StringIO()
+    run_cells(suite, tmp_path, stream=log)
+    assert log.getvalue().splitlines() == [
+        "[1/1] 0s elapsed, time left: estimating | running ls_d2 / logistic / seed 1",
+        "3 cells reused, 1 computed"]
 
 
 def test_time_left_is_estimated_from_the_cells_of_the_same_model():
     log = io.StringIO()
-    progress = Progress(4, log)
+    progress = Progress(3, log)
     progress.finished("fast", 10.0)
     progress.finished("slow", 100.0)
-    progress.running("x", "fast", ["fast", "slow"])
+    progress.running("x", ["fast", "slow"])
     assert "~1m50s left" in log.getvalue()
     assert [format_duration(s) for s in (5, 65, 3720)] == ["5s", "1m05s", "1h02m"]
 

@@ -25,16 +25,16 @@ def format_duration(seconds: float) -> str:
 
 
 class Progress:
-    """Progress of a run over ``total`` cells, written to ``stream``.
+    """Progress of a run over the ``total`` cells it computes, written to ``stream``.
 
-    The estimate of the time left is the mean duration of the computed cells of
-    the same model (all computed cells while a model has none yet) times the
-    cells still to compute; reused cells count as free.
+    The estimate of the time left is the sum, over the cells still to compute,
+    of the mean duration of the finished cells of the same model (of all
+    finished cells while that model has none yet).
 
     Parameters
     ----------
     total : int
-        Number of cells.
+        Number of cells to compute.
     stream : text stream, optional
         Where to write (standard error by default).
     """
@@ -58,19 +58,18 @@ class Progress:
                    else overall for m in pending)
         return f"~{format_duration(left)} left"
 
-    def running(self, label: str, group: str, pending: list[str]) -> None:
-        """Announce the cell about to run; ``pending`` names the group of every cell
-        not yet computed, this one included."""
+    def running(self, label: str, pending: list[str]) -> None:
+        """Announce the cell about to run; ``pending`` names the group (model) of every
+        cell still to compute, this one included."""
         elapsed = format_duration(time.perf_counter() - self.start)
         text = (f"[{self.done + 1}/{self.total}] {elapsed} elapsed, {self._estimate(pending)}"
                 f" | running {label}")
         self._write(text)
 
-    def finished(self, group: str, seconds: float | None) -> None:
-        """Mark a cell done; ``seconds`` is None for a reused cell."""
+    def finished(self, group: str, seconds: float) -> None:
+        """Mark a cell of ``group`` computed in ``seconds``."""
         self.done += 1
-        if seconds is not None:
-            self.durations[group].append(seconds)
+        self.durations[group].append(seconds)
 
     def note(self, text: str) -> None:
         """A message on its own line (never overwritten by the progress line)."""

@@ -263,7 +263,10 @@ def write_report(records: Sequence[dict[str, Any]], out: str | Path, *, suite: s
              "(JAX compilation), `predict s` a steady-state prediction of the test rows, "
              "`tuning s` the whole grid search. `QPU circuits`: distinct circuit executions a "
              "QPU would need for one fit and prediction at the chosen setting.", "",
-             markdown_table(rows)]
+             "## At a glance", "",
+             "Mean test accuracy; `*`: significantly different from the best classical model "
+             "of the data set (Holm p < " f"{ALPHA:g}).", "", readme_table(rows), "",
+             "## Per data set", "", markdown_table(rows)]
     pairs = pairs_table(rows)
     if pairs:
         parts += ["## True circuits beside their quantum-inspired counterparts", "",

@@ -361,43 +361,41 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
         key = cell_key({"kind": "bond_sweep", "n_qubits": n, "qinspired": _version()})
         jobs.append(_Job(f"MPS kernel error sweep, {n} qubits", "bond_sweep", ("sweep", n),
                          folder / f"bond_sweep__{n}q__{key}.json", key, _SWEEP_FIELDS, (n,)))
-    sink = sys.stderr if stream is None else stream
-    progress = Progress(len(jobs), sink)
-    records: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    recomputed: list[str] = []
-    reused = 0
+    results: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, str]] = []  # (job index, why its file cannot be reused)
     for i, job in enumerate(jobs):
         record, reason = (None, "") if force else read_cell(job.path, job.key, job.fields)
         if record is not None and job.group != "bond_sweep" and "skipped" not in record:
             record, reason = read_cell(job.path, job.key, {**job.fields, **_RESULT_FIELDS})
         if record is None:
-            if reason:
-                progress.note(f"recomputing {job.path}: the file {reason}")
-                recomputed.append(str(job.path))
-            if verbose:
-                progress.running(job.label, job.group, [j.group for j in jobs[i:]])
-            t0 = time.perf_counter()
-            if job.group == "bond_sweep":
-                record = {"kind": "bond_sweep", "n_qubits": job.args[0],
-                          "rows": bond_sweep(job.args)}
-            else:
-                record = run_cell(*job.args, cv=suite.cv, test_size=suite.test_size)
-            record.update(key=job.key, schema=CELL_SCHEMA)
-            write_cell(job.path, record)
-            progress.finished(job.group, time.perf_counter() - t0)
-            if i + 1 == len(jobs) or jobs[i + 1].batch != job.batch:
-                # Each compiled XLA CPU program keeps a few memory mappings; a long suite in
-                # one process would otherwise pass Linux's per-process limit (65,530).
-                jax.clear_caches()
+            todo.append((i, reason))
         else:
-            reused += 1
-            progress.finished(job.group, None)
+            results[i] = record
+    progress = Progress(len(todo), sys.stderr if stream is None else stream)
+    for k, (i, reason) in enumerate(todo):
+        job = jobs[i]
+        if reason:
+            progress.note(f"recomputing {job.path}: the file {reason}")
+        if verbose:
+            progress.running(job.label, [jobs[t].group for t, _ in todo[k:]])
+        t0 = time.perf_counter()
         if job.group == "bond_sweep":
-            rows.extend(record["rows"])
+            record = {"kind": "bond_sweep", "n_qubits": job.args[0], "rows": bond_sweep(job.args)}
         else:
-            records.append(record)
-    run = SuiteRun(records, rows, reused, len(jobs) - reused, recomputed)
+            record = run_cell(*job.args, cv=suite.cv, test_size=suite.test_size)
+        record.update(key=job.key, schema=CELL_SCHEMA)
+        write_cell(job.path, record)
+        results[i] = record
+        progress.finished(job.group, time.perf_counter() - t0)
+        if k + 1 == len(todo) or jobs[todo[k + 1][0]].batch != job.batch:
+            # Each compiled XLA CPU program keeps a few memory mappings; a long suite in one
+            # process would otherwise pass Linux's per-process limit (65,530).
+            jax.clear_caches()
+    records = [results[i] for i, job in enumerate(jobs) if job.group != "bond_sweep"]
+    rows = [row for i, job in enumerate(jobs) if job.group == "bond_sweep"
+            for row in results[i]["rows"]]
+    run = SuiteRun(records, rows, len(jobs) - len(todo), len(todo),
+                   [str(jobs[i].path) for i, reason in todo if reason])
     if verbose:
         progress.close(run.summary_line())
     return run
