@@ -46,7 +46,7 @@ def _half(row: dict) -> float:
 def _accuracy_plot(plt: Any, rows: Sequence[dict], dataset: str, path: Path) -> None:
     mine = [r for r in rows if r["dataset"] == dataset]
     mine.sort(key=lambda r: (_FAMILIES.index(r["family"]), -r["accuracy"]))
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(mine) + 1.4))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(mine) + 1.4))
     ys = list(range(len(mine)))[::-1]
     for y, r in zip(ys, mine):
         ax.errorbar(r["accuracy"], y, xerr=_half(r), fmt="o", capsize=3,
@@ -63,7 +63,8 @@ def _accuracy_plot(plt: Any, rows: Sequence[dict], dataset: str, path: Path) -> 
     first = mine[0]
     ax.set_title(f"{dataset}: {first['n_features']} features, {first['n_train']} train / "
                  f"{first['n_test']} test", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set_ylim(-0.6, len(mine) - 0.4)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -75,7 +76,7 @@ def _pairs_plot(plt: Any, rows: Sequence[dict], path: Path) -> bool:
              if r["family"] == "true-circuit" and "counterpart" in r]
     if not pairs:
         return False
-    fig, (acc, tim) = plt.subplots(1, 2, figsize=(10, 0.5 * len(pairs) + 1.6), sharey=True)
+    fig, (acc, tim) = plt.subplots(1, 2, figsize=(12, 0.6 * len(pairs) + 1.8), sharey=True)
     ys = list(range(len(pairs)))[::-1]
     for y, (circ, insp) in zip(ys, pairs):
         for ax, key in ((acc, "accuracy"), (tim, "steady_fit_time_s")):
@@ -84,8 +85,8 @@ def _pairs_plot(plt: Any, rows: Sequence[dict], path: Path) -> bool:
                      color=_COLOURS["true-circuit"])
         acc.errorbar(insp["accuracy"], y - 0.08, xerr=_half(insp), fmt="s", capsize=3,
                      color=_COLOURS["quantum-inspired"])
-        tim.plot(circ["steady_fit_time_s"], y, "^", color=_COLOURS["true-circuit"])
-        tim.plot(insp["steady_fit_time_s"], y, "s", color=_COLOURS["quantum-inspired"])
+        tim.plot(circ["steady_fit_time_s"], y + 0.08, "^", color=_COLOURS["true-circuit"])
+        tim.plot(insp["steady_fit_time_s"], y - 0.08, "s", color=_COLOURS["quantum-inspired"])
     acc.set_yticks(ys, [f"{c['dataset']}\n{c['model']} / {i['model']}" for c, i in pairs],
                    fontsize=7)
     acc.set_xlabel("test accuracy (95% interval)")
@@ -93,7 +94,9 @@ def _pairs_plot(plt: Any, rows: Sequence[dict], path: Path) -> bool:
     tim.set_xlabel("steady-state fit time (s)")
     acc.plot([], [], "^", color=_COLOURS["true-circuit"], label="true circuit")
     acc.plot([], [], "s", color=_COLOURS["quantum-inspired"], label="quantum-inspired counterpart")
-    acc.legend(fontsize=7, loc="lower left")
+    acc.set_ylim(-0.6, len(pairs) - 0.4)
+    tim.legend(*acc.get_legend_handles_labels(), fontsize=7, loc="upper left",
+               bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("true-circuit models beside their counterparts on the same circuit",
                  fontsize=10)
     fig.tight_layout()

@@ -107,6 +107,11 @@ def _p(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _p_is(value: float) -> str:
+    text = _p(value)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def _seconds(value: float) -> str:
     if value is None or math.isnan(value):
         return "-"
@@ -136,7 +141,7 @@ def verdicts(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
                  and r["vs_best_classical"]["difference"] < 0]
         if better:
             names = ", ".join(f"{r['model']} ({r['vs_best_classical']['difference']:+.3f}, "
-                              f"Holm p={_p(r['vs_best_classical']['pvalue_holm'])})"
+                              f"Holm p {_p_is(r['vs_best_classical']['pvalue_holm'])})"
                               for r in better)
             text += f" Significantly better than the best classical model ({ref['model']}): "
             text += names + "."

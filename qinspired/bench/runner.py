@@ -39,8 +39,8 @@ from qinspired.bench.sweep import SWEEP_MODELS, bond_sweep
 from qinspired.bench.zoo import MODELS
 from qinspired.datasets import DATASETS, load_dataset, make_preprocessor
 
-__all__ = ["DataSpec", "SUITES", "Suite", "SuiteRun", "load_data", "run_cell", "run_cells",
-           "run_suite"]
+__all__ = ["DataSpec", "SUITES", "Suite", "SuiteRun", "load_data", "model_cell_key", "run_cell",
+           "run_cells", "run_suite"]
 
 
 @dataclass(frozen=True)
