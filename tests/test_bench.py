@@ -44,6 +44,10 @@ def test_every_suite_names_known_models_and_data_sets():
     for suite in SUITES.values():
         assert set(suite.models) <= set(MODELS)
         assert {d.source for d in suite.datasets} <= set(DATASETS)
+        assert set(suite.grids) <= set(suite.models)
+        for name, grid in suite.grids.items():
+            params = MODELS[name].build(4, 0).get_params()
+            assert set(grid) <= set(params) and all(len(v) >= 2 for v in grid.values())
     assert {m.family for m in MODELS.values()} == {"classical", "quantum-inspired",
                                                   "true-circuit"}
 

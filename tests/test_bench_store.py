@@ -55,6 +55,8 @@ def test_the_key_changes_with_grid_version_and_protocol_but_not_with_the_process
     monkeypatch.setitem(runner_module.MODELS, "svc_rbf", zoo.ModelSpec(
         "svc_rbf", "classical", svc.build, {"svc__C": [1.0]}))
     assert key != runner_module.model_cell_key(spec, "svc_rbf", 0, cv=2, test_size=0.3)
+    assert key != runner_module.model_cell_key(spec, "svc_rbf", 0, cv=2, test_size=0.3,
+                                               grid={"svc__C": [1.0, 2.0]})
     assert cell_key({"a": 1, "b": [2]}) == cell_key({"b": [2], "a": 1})
 
 

@@ -67,6 +67,8 @@ def describe() -> str:
                      f"models x {suite.seeds} seeds, {suite.cv}-fold CV{sweep}")
         lines.append(f"    data sets: {', '.join(s.label for s in suite.datasets)}")
         lines.append(f"    models:    {', '.join(suite.models)}")
+        if suite.grids:
+            lines.append(f"    smaller grids than the zoo's for: {', '.join(suite.grids)}")
     lines.append("Models:")
     width = max(len(m) for m in MODELS)
     for spec in MODELS.values():

@@ -75,6 +75,8 @@ class Suite:
 
     ``sweep_qubits``: qubit counts of the MPS kernel-error-vs-bond-dimension
     sweep (:func:`qinspired.bench.sweep.bond_sweep`); empty for none.
+    ``grids``: model name -> a smaller grid replacing the zoo's (its keys
+    without the pipeline prefix of real data sets).
     """
 
     name: str
@@ -84,6 +86,7 @@ class Suite:
     cv: int = 3
     test_size: float = 0.3
     sweep_qubits: tuple[int, ...] = ()
+    grids: dict = field(default_factory=dict)
 
 
 def _synthetic(source: str, d: int, n: int = 200, **extra: Any) -> DataSpec:
@@ -96,6 +99,16 @@ _INSPIRED = ("kernel_product_closed_form", "kernel_mps_chi2", "kernel_mps_chi4",
 _CIRCUIT = ("kernel_fidelity", "kernel_projected", "kernel_fidelity_noisy",
             "kernel_fidelity_shots", "variational", "variational_noisy", "variational_shots")
 
+_QUICK_ZZ = {"quantumkernelsvc__kernel__feature_map__feature_scale": [0.05, 0.1, 0.25],
+             "quantumkernelsvc__C": [10.0, 100.0]}
+# Each bandwidth of a ZZ or product map is a new circuit, compiled anew for every data shape
+# (tens of seconds on two cores): the quick suite searches the bandwidths the larger suites
+# choose most and the two largest C.
+_QUICK_GRIDS = {"kernel_fidelity": _QUICK_ZZ, "kernel_mps_chi2": _QUICK_ZZ,
+                "kernel_product_closed_form": {
+                    "quantumkernelsvc__kernel__feature_map__feature_scale": [0.25, 0.5, 1.0],
+                    "quantumkernelsvc__C": [1.0, 10.0, 100.0]}}
+
 SUITES: dict[str, Suite] = {
     "quick": Suite(
         "quick",
@@ -103,7 +116,7 @@ SUITES: dict[str, Suite] = {
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=200)),
         ("svc_rbf", "logistic", "hist_gradient_boosting", "kernel_fidelity", "variational",
          "kernel_mps_chi2", "mps_chi4", "kernel_product_closed_form", "fourier_features"),
-        seeds=3,
+        seeds=3, grids=_QUICK_GRIDS,
     ),
     "standard": Suite(
         "standard",
@@ -146,14 +159,15 @@ def load_data(spec: DataSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _pipeline(model_name: str, spec: DataSpec, n_features: int, seed: int
-              ) -> tuple[Any, dict]:
+def _pipeline(model_name: str, spec: DataSpec, n_features: int, seed: int,
+              grid: dict | None = None) -> tuple[Any, dict]:
     model = MODELS[model_name]
     est = model.build(n_features, seed)
+    grid = model.grid if grid is None else grid
     if spec.n_features is None:
-        return est, dict(model.grid)
+        return est, dict(grid)
     prep = make_preprocessor(n_features=spec.n_features)
-    grid = {f"model__{k}": v for k, v in model.grid.items()}
+    grid = {f"model__{k}": v for k, v in grid.items()}
     return Pipeline([("prep", prep), ("model", est)]), grid
 
 
@@ -183,12 +197,13 @@ def _version() -> str:
 
 
 def model_cell_key(spec: DataSpec, model_name: str, seed: int, *, cv: int, test_size: float,
+                   grid: dict | None = None,
                    data: tuple[np.ndarray, np.ndarray] | None = None) -> str:
     """The key of a model cell: data set (its spec and a hash of the data drawn), the
     pipeline with every parameter, the grid, the protocol and the qinspired version."""
     X, y = load_data(spec, seed) if data is None else data
     d = spec.n_features or X.shape[1]
-    est, grid = _pipeline(model_name, spec, d, seed)
+    est, grid = _pipeline(model_name, spec, d, seed, grid)
     model = MODELS[model_name]
     return cell_key({
         "kind": "model", "data": asdict(spec), "data_sha256": _fingerprint(X, y),
@@ -205,8 +220,10 @@ def _timed(fn: Any) -> tuple[Any, float]:
 
 
 def run_cell(spec: DataSpec, model_name: str, seed: int, *, cv: int = 3,
-             test_size: float = 0.3) -> dict[str, Any]:
+             test_size: float = 0.3, grid: dict | None = None) -> dict[str, Any]:
     """Run the protocol for one (data set, model, seed) and return its record.
+
+    ``grid`` replaces the model's grid from the zoo.
 
     Times (seconds): ``fit_time_s`` is the whole grid search with its refit;
     ``refit_time_s`` the refit of the chosen setting on the training split,
@@ -227,7 +244,7 @@ def run_cell(spec: DataSpec, model_name: str, seed: int, *, cv: int = 3,
         return record
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, stratify=y,
                                               random_state=seed)
-    est, grid = _pipeline(model_name, spec, d, seed)
+    est, grid = _pipeline(model_name, spec, d, seed, grid)
     # One OpenMP thread (gradient boosting): on data this small, more threads only wait on
     # each other, badly so on a shared machine. BLAS and JAX keep their threads.
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
@@ -353,6 +370,7 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
         for spec in specs:
             for seed in range(n_seeds):
                 key = model_cell_key(spec, model, seed, cv=suite.cv, test_size=suite.test_size,
+                                     grid=suite.grids.get(model),
                                      data=data[(spec.label, seed)])
                 jobs.append(_Job(f"{spec.label} / {model} / seed {seed}", model, (model,),
                                  folder / f"{spec.label}__{model}__{seed}__{key}.json", key,
@@ -382,7 +400,8 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
         if job.group == "bond_sweep":
             record = {"kind": "bond_sweep", "n_qubits": job.args[0], "rows": bond_sweep(job.args)}
         else:
-            record = run_cell(*job.args, cv=suite.cv, test_size=suite.test_size)
+            record = run_cell(*job.args, cv=suite.cv, test_size=suite.test_size,
+                              grid=suite.grids.get(job.group))
         record.update(key=job.key, schema=CELL_SCHEMA)
         write_cell(job.path, record)
         results[i] = record
