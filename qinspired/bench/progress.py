@@ -37,14 +37,17 @@ class Progress:
         Number of cells to compute.
     stream : text stream, optional
         Where to write (standard error by default).
+    start : float, optional
+        ``time.perf_counter()`` when the run began (default: now).
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None,
+                 start: float | None = None) -> None:
         self.total = total
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.live = bool(isatty and isatty())
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if start is None else start
         self.durations: dict[str, list[float]] = defaultdict(list)
         self.done = 0
         self._width = 0

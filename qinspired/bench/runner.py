@@ -358,6 +358,7 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
     ValueError
         Unknown suite, model or data set; ``out`` is a file or cannot be created.
     """
+    start = time.perf_counter()
     suite, names, specs = _resolve(suite, models, datasets)
     n_seeds = suite.seeds if seeds is None else int(seeds)
     if sweep is None:
@@ -389,7 +390,7 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
             todo.append((i, reason))
         else:
             results[i] = record
-    progress = Progress(len(todo), sys.stderr if stream is None else stream)
+    progress = Progress(len(todo), sys.stderr if stream is None else stream, start)
     for k, (i, reason) in enumerate(todo):
         job = jobs[i]
         if reason:
