@@ -148,26 +148,27 @@ def test_progress_names_the_running_cell_and_uses_no_carriage_return_off_a_termi
                                  {"n_samples": 40, "n_features": 2}),),
                   ("svc_rbf", "logistic"), seeds=2, cv=2)
     log = io.StringIO()
-    run_cells(suite, tmp_path, stream=log)
+    done = run_cells(suite, tmp_path, stream=log)
     text = log.getvalue()
     assert "\r" not in text
     lines = text.splitlines()
     assert re.fullmatch(r"\[1/4\] \d+s elapsed, time left: estimating \| running "
                         r"ls_d2 / svc_rbf / seed 0", lines[0])
+    assert len(lines) == 4
     assert "running ls_d2 / logistic / seed 1" in lines[3] and "left" in lines[3]
-    assert lines[-1] == "0 cells reused, 4 computed"
+    assert done.summary_line() == "0 cells reused, 4 computed"
     live = _Terminal()
     run_cells(suite, tmp_path, stream=live, force=True)
-    assert live.getvalue().count("\r") == 4
+    assert live.getvalue().count("\r") == 4 and live.getvalue().endswith("\n")
     # Resuming: the count and the time left cover only the cells still to compute.
     (cell,) = (tmp_path / "cells").glob("ls_d2__logistic__1__*.json")
     cell.unlink()
     log = io.StringIO()
-    run_cells(suite, tmp_path, stream=log)
-    first, last = log.getvalue().splitlines()
+    done = run_cells(suite, tmp_path, stream=log)
+    (first,) = log.getvalue().splitlines()
     assert re.fullmatch(r"\[1/1\] \d+s elapsed, time left: estimating \| running "
                         r"ls_d2 / logistic / seed 1", first)
-    assert last == "3 cells reused, 1 computed"
+    assert done.summary_line() == "3 cells reused, 1 computed"
 
 
 def test_time_left_is_estimated_from_the_cells_of_the_same_model():

@@ -82,9 +82,12 @@ class Progress:
         self.stream.write(text + "\n")
         self.stream.flush()
 
-    def close(self, text: str) -> None:
-        """End the progress display with a final line."""
-        self.note(text)
+    def close(self) -> None:
+        """End the progress display (the live line gets its newline)."""
+        if self.live and self._width:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._width = 0
 
     def _write(self, text: str) -> None:
         if self.live:

@@ -193,7 +193,7 @@ def pairs_table(rows: Sequence[dict[str, Any]]) -> str:
     lines = ["| data set | true-circuit model | accuracy | fit s | predict s | QPU circuits "
              "(total shots) | quantum-inspired counterpart | accuracy | fit s | predict s | "
              "difference (p) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r["dataset"], r["model"])):
         if r["family"] != "true-circuit" or "counterpart" not in r:
             continue
         c = index[(r["dataset"], r["counterpart"])]

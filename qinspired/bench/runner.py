@@ -416,8 +416,7 @@ def run_cells(suite: Suite | str, out: str | Path, *, models: Sequence[str] | No
             for row in results[i]["rows"]]
     run = SuiteRun(records, rows, len(jobs) - len(todo), len(todo),
                    [str(jobs[i].path) for i, reason in todo if reason])
-    if verbose:
-        progress.close(run.summary_line())
+    progress.close()
     return run
 
 
