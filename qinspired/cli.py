@@ -9,8 +9,10 @@ quickstart
     Run the quickstart job (``qinspired._quickstart.run``).
 bench
     Run a benchmark suite (``quick``, ``standard``, ``full``): true-circuit,
-    quantum-inspired and tuned classical models on the same data; resumable;
-    writes JSON, a markdown report and plots to ``--out`` and prints the table.
+    quantum-inspired and tuned classical models on the same data; resumable
+    (cells are reused only when everything that determines them matches;
+    ``--force`` recomputes); writes JSON, a markdown report and plots to
+    ``--out`` and prints the report. ``--list`` prints suites, data sets and models.
 
 Exit status is 0 on success and 2 on a usage error, as usual for argparse.
 """
@@ -93,16 +95,21 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run a benchmark suite",
         description="Run a benchmark suite: each model tuned by cross-validation, tested on "
                     "held-out data over several seeds, compared with the best tuned classical "
-                    "model. Finished cells in --out are kept and skipped.",
+                    "model. Finished cells in --out are reused when everything that determines "
+                    "them (data, model, grid, protocol, version) matches.",
     )
     bench.add_argument("--suite", default="quick", choices=["quick", "standard", "full"],
                        help="which suite (default: quick, a few minutes on a CPU)")
+    bench.add_argument("--list", action="store_true",
+                       help="print the suites, their data sets and the models, and exit")
     bench.add_argument("--out", default="bench-results", help="results folder")
     bench.add_argument("--models", nargs="+", default=None, help="only these models")
     bench.add_argument("--datasets", nargs="+", default=None, help="only these data sets")
     bench.add_argument("--seeds", type=_positive_int, default=None,
                        help="number of seeds (default: the suite's)")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument("--force", action="store_true",
+                       help="recompute every cell, even those already in --out")
+    bench.add_argument("--quiet", action="store_true", help="no progress line")
     bench.set_defaults(handler=_cmd_bench)
     return parser
 
@@ -134,16 +141,22 @@ def _cmd_quickstart(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from qinspired.bench import run
+    from qinspired.bench import describe, run
 
+    if args.list:
+        print(describe())
+        return 0
     try:
-        path, table = run(args.suite, args.out, models=args.models, datasets=args.datasets,
-                          seeds=args.seeds, verbose=not args.quiet)
-    except ValueError as exc:
+        path, text, done = run(args.suite, args.out, models=args.models,
+                               datasets=args.datasets, seeds=args.seeds, force=args.force,
+                               verbose=not args.quiet)
+    except (ValueError, OSError) as exc:
+        # A bad selection or results folder: one line naming it, never a traceback.
         print(f"qinspired bench: {exc}", file=sys.stderr)
         return 2
-    print(table)
-    print(f"\nreport: {path}")
+    print(text)
+    print(f"report: {path}")
+    print(done.summary_line())
     return 0
 
 
