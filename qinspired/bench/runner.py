@@ -82,7 +82,8 @@ _CIRCUIT = ("kernel_fidelity", "kernel_projected", "kernel_fidelity_noisy",
 SUITES: dict[str, Suite] = {
     "quick": Suite(
         "quick",
-        (_synthetic("linearly_separable", 4, 150), _synthetic("two_curves", 4, 150),
+        (_synthetic("linearly_separable", 4, 150, teacher="ones"),
+         _synthetic("two_curves", 4, 150),
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=200)),
         ("svc_rbf", "logistic", "kernel_product_closed_form", "fourier_features",
          "kernel_fidelity"),
@@ -90,7 +91,7 @@ SUITES: dict[str, Suite] = {
     ),
     "standard": Suite(
         "standard",
-        (_synthetic("linearly_separable", 4),
+        (_synthetic("linearly_separable", 4, teacher="ones"),
          _synthetic("hidden_manifold", 4, manifold_dimension=3),
          _synthetic("two_curves", 4), _synthetic("two_curves", 8),
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=300)),
@@ -100,7 +101,8 @@ SUITES: dict[str, Suite] = {
     "full": Suite(
         "full",
         tuple(_synthetic(s, d, 500, **extra) for s, extra in (
-            ("linearly_separable", {}), ("hidden_manifold", {"manifold_dimension": 3}),
+            ("linearly_separable", {"teacher": "ones"}),
+            ("hidden_manifold", {"manifold_dimension": 3}),
             ("hyperplanes_parity", {"dim_hyperplanes": 3}), ("two_curves", {}))
               for d in (4, 8, 12, 16))
         + (DataSpec("bars_and_stripes_4x4", "bars_and_stripes",
