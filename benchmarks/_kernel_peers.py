@@ -62,7 +62,7 @@ def _pennylane_zz(n: int, reps: int, entanglement: str, pi: float = np.pi):
 
 def _timed(run: Callable[[], np.ndarray], budget: float,
            fresh: Callable[[], Callable[[], np.ndarray]] | None = None) -> dict:
-    """First call apart, then the median of at least 3 calls.
+    """First call apart, then the median of at least 3 calls (more within ``budget`` s).
 
     With ``fresh``, every timed call runs on a newly built (and warmed) object returned by
     ``fresh()``, so a peer's per-object statevector cache never answers a repeat.
@@ -70,17 +70,14 @@ def _timed(run: Callable[[], np.ndarray], budget: float,
     t0 = time.perf_counter()
     K = np.asarray(run())
     first = time.perf_counter() - t0
-    if fresh is None:
-        steady, repeats = median_time(run, min_repeats=3, budget_s=budget)
-    else:
-        times, start = [], time.perf_counter()
-        while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 20):
-            call = fresh()
-            t0 = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - t0)
-        steady, repeats = float(np.median(times)), len(times)
-    return {"time_s": steady, "first_s": first, "repeats": repeats, "K": K}
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 20):
+        call = run if fresh is None else fresh()
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return {"time_s": float(np.median(times)), "first_s": first, "repeats": len(times),
+            "K": K}
 
 
 def pennylane_jit(n: int, reps: int, entanglement: str, x: np.ndarray, budget: float) -> dict:

@@ -625,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pennylane-max-qubits", type=int, default=12)
     parser.add_argument("--circuit-max-qubits", type=int, default=16)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS),
+                        help="which peers to time (default: all that are installed)")
     parser.add_argument("--mps-qubits", type=int, nargs="+", default=[16, 32, 64])
     parser.add_argument("--bond-dims", type=int, nargs="+", default=[2, 4, 8, 16, 32])
     parser.add_argument("--mps-reps", type=int, nargs="+", default=[2])
@@ -661,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
                "qiskit-ml-cu": "qiskit_machine_learning", "pennylane": "pennylane",
                "n2-circuits": None}
     peer_names = []
-    for peer in () if args.no_peers else PEERS:
+    for peer in () if args.no_peers else args.peers:
         if modules[peer] is not None and importlib.util.find_spec(modules[peer]) is None:
             print(f"{modules[peer]} not installed: {peer} skipped")
             continue
