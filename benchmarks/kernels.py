@@ -1,4 +1,4 @@
-"""Fidelity-kernel Gram matrices against Qiskit-ML, PennyLane and N^2 circuits; MPS; SVC.
+"""Fidelity-kernel Gram matrices against Qiskit-ML, PennyLane, squlearn and N^2 circuits; MPS; SVC.
 
 Part 1, Gram time. The symmetric Gram matrix ``K(X, X)`` of the fidelity kernel of the ZZ
 feature map (``reps=2``, ``--entanglement`` linear and full) for every ``n`` in ``--qubits``
@@ -7,30 +7,29 @@ and ``N`` in ``--points``, data uniform in ``[0, 2 pi)``, the same data for ever
 * ``qinspired``: ``FidelityKernel(ZZFeatureMap(n, reps, entanglement))(X)`` (N statevectors,
   one tiled matrix product). The first call (compile + run) is reported apart from the
   steady-state time, the median over repeats.
-* ``qiskit-ml``: ``FidelityStatevectorKernel(feature_map=zz_feature_map(n, reps,
-  entanglement)).evaluate(X)``: N ``Statevector`` simulations, then a Python loop over the
-  N^2 entries. Timed on ``m/2`` and ``m = --qiskit-points`` points and extrapolated with the
-  fit ``T(N) = a N + b N^2`` (a, b >= 0).
-* ``qiskit-ml-cu``: Qiskit-ML's own N^2 approach, ``FidelityQuantumKernel(feature_map=...)``
-  with its default fidelity (``ComputeUncompute`` on its exact reference sampler): one
-  compute-uncompute circuit per pair ``i < j``. Timed on half of and all
-  ``--qiskit-cu-points`` points and extrapolated with ``T(N) = a + c N (N - 1) / 2``.
-* ``pennylane``: a ``qml.qnode`` on ``default.qubit`` running the compute-uncompute circuit
-  ``U(x_j)^dagger U(x_i)`` (explicit ``H``, ``PhaseShift(2 x_i)`` and
-  ``CNOT - PhaseShift(2 (pi - x_i)(pi - x_j)) - CNOT`` gates, Qiskit's ZZ convention) and
-  returning ``probs``; ``K_ij = P(0^n)``. ``--pennylane-mode broadcast`` (default) evaluates
-  the ``N (N - 1) / 2`` pairs ``i < j`` with parameter broadcasting (chunks of pairs), the
-  diagonal being 1; ``loop`` calls ``qml.kernels.square_kernel_matrix`` (one qnode call per
-  pair, as in PennyLane's kernel tutorial). Timed on ``--pennylane-points`` points and
-  extrapolated by the number of pairs, ``N (N - 1) / 2``.
-* ``N^2 circuits``: qinspired's own compute-uncompute simulation,
-  ``FidelityKernel(..., mode="circuit")`` (one circuit per pair, as hardware would run).
-  Timed on ``--circuit-points`` points (compile apart) and extrapolated by the number of pair
-  circuits the tiled engine simulates (upper-triangle tiles, padded; ``~N^2 / 2``).
+* Peers at their fastest documented usage (``_kernel_peers.STRONGEST``), timed at every
+  ``N <= --strong-max-points`` (median of at least 3 calls, the first call apart):
+  ``pennylane-jit`` (``default.qubit`` under ``jax.jit``: all N states from one
+  parameter-broadcast qnode returning ``qml.state()``, then ``|S S^H|^2``), ``qiskit-ml``
+  (``FidelityStatevectorKernel``: N ``Statevector`` simulations, then a Python loop over
+  the N^2 entries), ``qiskit-ml-aer`` (the same with ``statevector_type=AerStatevector``)
+  and ``squlearn-qulacs`` (squlearn's ``FidelityKernel`` of the same Qiskit circuit on
+  ``Executor("qulacs")``).
+* The hardware protocol, one compute-uncompute circuit ``U(x_j)^dagger U(x_i)`` per pair,
+  timed on a few points and extrapolated by the pair count: ``qiskit-ml-cu``
+  (``FidelityQuantumKernel`` with its default ``ComputeUncompute`` fidelity on the exact
+  reference sampler; ``--qiskit-cu-points``, fit ``T(N) = a + c N (N - 1) / 2``),
+  ``pennylane`` (a ``default.qubit`` qnode returning ``probs``, ``K_ij = P(0^n)``; pairs
+  ``i < j`` broadcast in chunks, or ``--pennylane-mode loop`` for one call per pair via
+  ``qml.kernels.square_kernel_matrix``; ``--pennylane-points``) and ``n2-circuits``
+  (qinspired's ``FidelityKernel(..., mode="circuit")``; ``--circuit-points``, extrapolated
+  by the pair circuits its tiled engine simulates, upper-triangle tiles, padded).
 
-Peers' Gram matrices are compared with ours on the points they were timed on (max abs
+PennyLane's circuits use explicit ``H``, ``PhaseShift(2 x_i)`` and
+``CNOT - PhaseShift(2 (pi - x_i)(pi - x_j)) - CNOT`` gates (Qiskit's ZZ convention). Every
+peer's Gram matrix is compared with ours on the points it was timed on (max abs
 difference); the ratio is (peer time) / (our steady-state time) at the same ``N``, the peer
-time being extrapolated wherever ``N`` differs from the size it was timed at (marked ``~``).
+time being extrapolated wherever ``N`` differs from the sizes it was timed at (marked ``~``).
 
 Part 2, MPS. ``FidelityKernel(ZZFeatureMap(n, reps, "linear"), backend="mps", bond_dim=chi)``
 on ``--mps-points`` points, for every ``n`` in ``--mps-qubits`` and ``chi`` in
@@ -66,6 +65,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -73,6 +74,7 @@ import time
 from pathlib import Path
 
 import jax
+import _kernel_peers as peers
 import numpy as np
 from _timing import median_time
 from qinspired.kernels import FidelityKernel
@@ -81,22 +83,18 @@ from qinspired import info
 from qinspired._validation import SimulationTooLargeError
 from qinspired.feature_maps import ZZFeatureMap
 
-PEERS = ("qiskit-ml", "qiskit-ml-cu", "pennylane", "n2-circuits")
-PEER_LABELS = {"qiskit-ml": "Qiskit-ML", "qiskit-ml-cu": "Qiskit-ML compute-uncompute",
-               "pennylane": "PennyLane", "n2-circuits": "N^2 circuits"}
+STRONGEST = tuple(peers.STRONGEST)
+PROTOCOL = ("qiskit-ml-cu", "pennylane", "n2-circuits")
+PEERS = STRONGEST + PROTOCOL
+PEER_LABELS = {"pennylane-jit": "PennyLane jax.jit broadcast", "qiskit-ml": "Qiskit-ML statevector",
+               "qiskit-ml-aer": "Qiskit-ML AerStatevector", "squlearn-qulacs": "squlearn qulacs",
+               "qiskit-ml-cu": "Qiskit-ML N^2 circuits", "pennylane": "PennyLane N^2 circuits",
+               "n2-circuits": "our N^2 circuits"}
 
 
 # ----------------------------------------------------------------------------------------
 # Part 1: Gram matrices
 # ----------------------------------------------------------------------------------------
-
-def _pairs(n: int, entanglement: str) -> list[tuple[int, int]]:
-    if entanglement == "linear":
-        return [(i, i + 1) for i in range(n - 1)]
-    if entanglement == "full":
-        return [(i, j) for i in range(n) for j in range(i + 1, n)]
-    raise ValueError(f"entanglement {entanglement!r}: only 'linear' and 'full' are benchmarked")
-
 
 def time_ours(fm: ZZFeatureMap, x: np.ndarray, budget: float, **kw) -> dict:
     kernel = FidelityKernel(fm, **kw)
@@ -109,129 +107,6 @@ def time_ours(fm: ZZFeatureMap, x: np.ndarray, budget: float, **kw) -> dict:
     steady, repeats = median_time(lambda: kernel(x), budget_s=budget)
     return {"compile_plus_first_s": first, "compile_s": max(first - steady, 0.0),
             "steady_s": steady, "repeats": repeats, "K": K}
-
-
-def _qiskit_map(n: int, reps: int, entanglement: str):
-    try:
-        from qiskit.circuit.library import zz_feature_map
-    except ImportError:  # qiskit < 1.3
-        from qiskit.circuit.library import ZZFeatureMap as QiskitZZ
-        return QiskitZZ(n, reps=reps, entanglement=entanglement)
-    return zz_feature_map(n, reps=reps, entanglement=entanglement)
-
-
-def time_qiskit(n: int, reps: int, entanglement: str, x: np.ndarray, budget: float) -> dict:
-    from qiskit_machine_learning.kernels import FidelityStatevectorKernel
-
-    kernel = FidelityStatevectorKernel(feature_map=_qiskit_map(n, reps, entanglement))
-    kernel.evaluate(x[:2])  # warm-up (imports, transpilation caches)
-    m = len(x)
-    sizes = sorted({max(2, m // 2), m})
-    times, box = {}, {}
-
-    def run(size):
-        box["K"] = kernel.evaluate(x[:size])
-
-    for size in sizes:
-        times[size] = median_time(lambda s=size: run(s), min_repeats=1, budget_s=budget)
-    K = box["K"]  # the Gram matrix of all m points (the last size timed)
-    # T(N) = a N + b N^2 through the measured points, a, b >= 0.
-    if len(sizes) == 2:
-        (n1, n2), (t1, t2) = sizes, (times[sizes[0]][0], times[sizes[1]][0])
-        a, b = np.linalg.solve(np.array([[n1, n1**2], [n2, n2**2]], float), [t1, t2])
-        if a < 0 or b < 0:
-            a, b = (0.0, t2 / n2**2) if a < 0 else (t2 / n2, 0.0)
-    else:
-        a, b = 0.0, times[m][0] / m**2
-    return {"sizes": sizes, "times_s": [times[s][0] for s in sizes],
-            "repeats": [times[s][1] for s in sizes],
-            "model": "T(N) = a N + b N^2", "a": float(a), "b": float(b), "K": K,
-            "predict": lambda N: float(a * N + b * N**2)}
-
-
-def time_qiskit_cu(n: int, reps: int, entanglement: str, x: np.ndarray, budget: float) -> dict:
-    from qiskit_machine_learning.kernels import FidelityQuantumKernel
-
-    kernel = FidelityQuantumKernel(feature_map=_qiskit_map(n, reps, entanglement))
-    kernel.evaluate(x[:2])  # warm-up
-    box = {}
-
-    def run(size):
-        box["K"] = kernel.evaluate(x[:size])
-
-    m = len(x)
-    sizes = sorted({max(2, m // 2), m})
-    times = {size: median_time(lambda s=size: run(s), min_repeats=1, budget_s=budget)
-             for size in sizes}
-    # T(N) = a + c P(N), P(N) = N (N - 1) / 2 pair circuits, through the measured points.
-    pairs = [s * (s - 1) / 2 for s in sizes]
-    t = [times[s][0] for s in sizes]
-    if len(sizes) == 2 and pairs[1] > pairs[0]:
-        c = (t[1] - t[0]) / (pairs[1] - pairs[0])
-        a = t[1] - c * pairs[1]
-        if a < 0 or c < 0:
-            a, c = 0.0, t[1] / pairs[1]
-    else:
-        a, c = 0.0, t[-1] / max(1.0, pairs[-1])
-    return {"sizes": sizes, "times_s": t, "repeats": [times[s][1] for s in sizes],
-            "K": box["K"], "model": "T(N) = a + c N (N - 1) / 2", "a": float(a), "c": float(c),
-            "predict": lambda N: float(a + c * N * (N - 1) / 2)}
-
-
-def _pennylane_circuit(n: int, reps: int, entanglement: str, device: str):
-    import pennylane as qml
-
-    pairs = _pairs(n, entanglement)
-
-    def zz(x):
-        for _ in range(reps):
-            for i in range(n):
-                qml.Hadamard(wires=i)
-            for i in range(n):
-                qml.PhaseShift(2.0 * x[..., i], wires=i)
-            for i, j in pairs:
-                qml.CNOT(wires=[i, j])
-                qml.PhaseShift(2.0 * (np.pi - x[..., i]) * (np.pi - x[..., j]), wires=j)
-                qml.CNOT(wires=[i, j])
-
-    @qml.qnode(qml.device(device, wires=n))
-    def compute_uncompute(xa, xb):
-        zz(xa)
-        qml.adjoint(zz)(xb)
-        return qml.probs(wires=range(n))
-
-    return compute_uncompute
-
-
-def pennylane_gram(circuit, x: np.ndarray, mode: str) -> np.ndarray:
-    import pennylane as qml
-
-    m, n = x.shape
-    if mode == "loop":
-        return np.asarray(qml.kernels.square_kernel_matrix(
-            x, lambda a, b: circuit(a, b)[0], assume_normalized_kernel=True), dtype=float)
-    iu, ju = np.triu_indices(m, 1)
-    K = np.eye(m)
-    chunk = int(max(1, min(4096, (1 << 22) >> n)))
-    for s in range(0, len(iu), chunk):
-        i, j = iu[s:s + chunk], ju[s:s + chunk]
-        p0 = np.asarray(circuit(x[i], x[j])).reshape(len(i), -1)[:, 0]
-        K[i, j] = K[j, i] = p0
-    return K
-
-
-def time_pennylane(n: int, reps: int, entanglement: str, x: np.ndarray, budget: float,
-                   mode: str, device: str) -> dict:
-    circuit = _pennylane_circuit(n, reps, entanglement, device)
-    pennylane_gram(circuit, x[:3], mode)  # warm-up
-    K = pennylane_gram(circuit, x, mode)
-    t, repeats = median_time(lambda: pennylane_gram(circuit, x, mode), min_repeats=1,
-                             budget_s=budget)
-    m = len(x)
-    per_pair = t / max(1, m * (m - 1) // 2)
-    return {"sizes": [m], "times_s": [t], "repeats": [repeats], "mode": mode, "device": device,
-            "model": f"T(N) = c N (N - 1) / 2 ({mode})", "c": per_pair, "K": K,
-            "predict": lambda N: float(per_pair * N * (N - 1) / 2)}
 
 
 def _circuit_tile(fm: ZZFeatureMap, x: np.ndarray) -> int | None:
@@ -270,7 +145,30 @@ def time_circuit_mode(fm: ZZFeatureMap, x: np.ndarray, budget: float) -> dict:
     return res
 
 
-def run_gram(args, peers: list[str]) -> tuple[list[dict], list[dict]]:
+def _time_strongest(peer: str, args, fm: ZZFeatureMap, x_all: np.ndarray) -> dict:
+    """A fastest-usage peer timed at every ``N`` up to ``--strong-max-points``.
+
+    Ours is timed again right before each peer timing (``ours_s``): on a shared machine
+    the ratio then compares two medians taken under the same load.
+    """
+    fn = peers.STRONGEST[peer][1]
+    sizes = [N for N in args.points if N <= args.strong_max_points] or [min(args.points)]
+    res: dict = {"sizes": sizes, "times_s": [], "first_s": [], "repeats": [], "ours_s": []}
+    for N in sizes:
+        kernel, x = FidelityKernel(fm), x_all[:N]
+        res["ours_s"].append(median_time(lambda: kernel(x), budget_s=args.budget)[0])
+        r = fn(fm.n_features, args.reps, fm.entanglement, x, args.peer_budget)
+        res["times_s"].append(r["time_s"])
+        res["first_s"].append(r["first_s"])
+        res["repeats"].append(r["repeats"])
+        res["K"] = r["K"]
+    c = res["times_s"][-1] / sizes[-1] ** 2
+    res.update({"model": "measured at every N; T(N) = c N^2 beyond", "c": c,
+                "predict": lambda N: float(c * N * N)})
+    return res
+
+
+def run_gram(args, peer_names: list[str]) -> tuple[list[dict], list[dict]]:
     rows, peer_rows = [], []
     n_max_points = max(args.points)
     # Warm the runtime (thread pools, first dispatch) so the first cell is not penalised.
@@ -287,8 +185,13 @@ def run_gram(args, peers: list[str]) -> tuple[list[dict], list[dict]]:
                                   "qinspired": ours})
                 print(_format_ours(cell_rows[-1]), flush=True)
             measured = {}
-            for peer in peers:
-                m, fn = _peer_plan(peer, args, n)
+            for peer in peer_names:
+                if peer in STRONGEST:
+                    fn = (lambda fm, n, ent, x, peer=peer: _time_strongest(peer, args, fm, x)
+                          ) if n <= args.peer_max_qubits else None
+                    m = n_max_points
+                else:
+                    m, fn = _peer_plan(peer, args, n)
                 if fn is None:
                     continue
                 m = min(m, n_max_points)
@@ -302,26 +205,28 @@ def run_gram(args, peers: list[str]) -> tuple[list[dict], list[dict]]:
                                       "skipped": res["skipped"]})
                     continue
                 K_peer = res.pop("K")
-                K_ours = FidelityKernel(fm)(x)
+                m = len(K_peer)
+                K_ours = FidelityKernel(fm)(x_all[:m])
                 res["max_abs_diff"] = float(np.max(np.abs(K_peer - K_ours)))
                 res["points_compared"] = m
                 measured[peer] = res
                 rec = {k: v for k, v in res.items() if k != "predict"}
                 peer_rows.append({"peer": peer, "entanglement": ent, "n_qubits": n, **rec})
-                print(f"  {peer:>11}: timed on {res['sizes']} points: "
+                print(f"  {peer:>15}: timed on {res['sizes']} points: "
                       f"{', '.join(f'{t:.3g} s' for t in res['times_s'])}; "
                       f"max |dK| {res['max_abs_diff']:.1e}", flush=True)
             for row in cell_rows:
                 ours = row["qinspired"]
                 for peer, res in measured.items():
                     N = row["N"]
-                    if N in res["sizes"]:
-                        t, extrap = res["times_s"][res["sizes"].index(N)], False
-                    else:
-                        t, extrap = res["predict"](N), True
+                    extrap = N not in res["sizes"]
+                    t = res["predict"](N) if extrap else res["times_s"][res["sizes"].index(N)]
                     entry = {"time_s": t, "extrapolated": extrap,
                              "timed_on_points": max(res["sizes"])}
-                    if "steady_s" in ours:
+                    if "ours_s" in res and not extrap:
+                        entry["qinspired_paired_s"] = res["ours_s"][res["sizes"].index(N)]
+                        entry["ratio"] = t / entry["qinspired_paired_s"]
+                    elif "steady_s" in ours:
                         entry["ratio"] = t / ours["steady_s"]
                     if peer == "n2-circuits":
                         entry["pairs_simulated"] = simulated_pairs(N, res["tile"])
@@ -333,14 +238,11 @@ def run_gram(args, peers: list[str]) -> tuple[list[dict], list[dict]]:
 
 
 def _peer_plan(peer: str, args, n: int):
-    if peer == "qiskit-ml" and n <= args.peer_max_qubits:
-        return args.qiskit_points, lambda fm, n, ent, x: time_qiskit(
-            n, args.reps, ent, x, args.peer_budget)
     if peer == "qiskit-ml-cu" and n <= args.qiskit_cu_max_qubits:
-        return args.qiskit_cu_points, lambda fm, n, ent, x: time_qiskit_cu(
+        return args.qiskit_cu_points, lambda fm, n, ent, x: peers.qiskit_cu(
             n, args.reps, ent, x, args.peer_budget)
     if peer == "pennylane" and n <= args.pennylane_max_qubits:
-        return args.pennylane_points, lambda fm, n, ent, x: time_pennylane(
+        return args.pennylane_points, lambda fm, n, ent, x: peers.pennylane_cu(
             n, args.reps, ent, x, args.peer_budget, args.pennylane_mode, args.pennylane_device)
     if peer == "n2-circuits" and n <= args.circuit_max_qubits:
         return args.circuit_points, lambda fm, n, ent, x: time_circuit_mode(
@@ -362,7 +264,7 @@ def _format_ratio(row: dict, peers: list[str]) -> str:
     for p in peers:
         e = row.get(p)
         if e and "ratio" in e:
-            text += f"  {p} {'~' if e['extrapolated'] else ''}{e['ratio']:,.0f}x"
+            text += f"  {p} {'~' if e['extrapolated'] else ''}{_fmt_ratio(e['ratio'])}x"
     return text
 
 
@@ -537,43 +439,57 @@ def _fmt_t(t: float) -> str:
     return f"{t:.3g}" if t < 1000 else f"{t:,.0f}"
 
 
+def _fmt_ratio(r: float) -> str:
+    return f"{r:.2g}" if r < 10 else f"{r:,.0f}"
+
+
+def _gram_table(rows: list[dict], shown: list[str]) -> list[str]:
+    head = ["entanglement", "n", "N", "qinspired", "compile"]
+    for p in shown:
+        head += [PEER_LABELS[p], f"x vs {PEER_LABELS[p]}"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        ours = r["qinspired"]
+        cells = [r["entanglement"], str(r["n_qubits"]), str(r["N"])]
+        if "skipped" in ours:
+            cells += ["too large", ""]
+        else:
+            cells += [_fmt_t(ours["steady_s"]), f"{ours['compile_s']:.2f}"]
+        for p in shown:
+            e = r.get(p)
+            if e is None:
+                cells += ["", ""]
+                continue
+            mark = "~" if e["extrapolated"] else ""
+            cells += [mark + _fmt_t(e["time_s"]),
+                      f"{mark}{_fmt_ratio(e['ratio'])}x" if "ratio" in e else ""]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(res: dict) -> str:
     env, out = res["environment"], []
     devices = ", ".join(f"{d['platform']}:{d['device_kind']}" for d in env.get("devices", []))
     out.append("# Fidelity-kernel benchmarks\n")
     out.append(f"qinspired {env['versions'].get('qinspired')}, jax {env['versions'].get('jax')}, "
                f"{env.get('dtype')}; devices: {devices}; {env.get('cpu_count')} CPUs, load "
-               f"average at start {env.get('load_average')}; optional packages: "
-               + ", ".join(f"{k} {v}" for k, v in env.get("optional", {}).items() if v)
+               f"average (1, 5, 15 min) at start {env.get('load_average')} and end "
+               f"{env.get('load_average_end')}; peers: "
+               + ", ".join(f"{k} {v}" for k, v in env.get("peer_versions", {}).items() if v)
                + f"; seed {env.get('seed')}.\n")
     if "gram" in res:
-        peers = [p for p in PEERS if any(p in r for r in res["gram"])]
         out.append("## 1. Gram matrix K(X, X), ZZ feature map\n")
         out.append("Times in seconds. `qinspired` is the steady-state median (compile apart); "
                    "a peer time marked `~` is extrapolated from the size it was timed on "
                    "(see the agreement table and the notes); ratio = peer time / qinspired "
-                   "steady-state time.\n")
-        head = ["entanglement", "n", "N", "qinspired", "compile"]
-        for p in peers:
-            head += [PEER_LABELS[p], f"x vs {PEER_LABELS[p]}"]
-        out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for r in res["gram"]:
-            ours = r["qinspired"]
-            cells = [r["entanglement"], str(r["n_qubits"]), str(r["N"])]
-            if "skipped" in ours:
-                cells += ["too large", ""]
-            else:
-                cells += [_fmt_t(ours["steady_s"]), f"{ours['compile_s']:.2f}"]
-            for p in peers:
-                e = r.get(p)
-                if e is None:
-                    cells += ["", ""]
-                    continue
-                mark = "~" if e["extrapolated"] else ""
-                cells += [mark + _fmt_t(e["time_s"]),
-                          f"{mark}{e['ratio']:,.0f}x" if "ratio" in e else ""]
-            out.append("| " + " | ".join(cells) + " |")
-        out.append("")
+                   "steady-state time (for the fastest-usage peers: / our median re-timed "
+                   "right before that peer, under the same load).\n")
+        for title, group in (("Peers at their fastest documented usage", STRONGEST),
+                             ("The hardware protocol: one compute-uncompute circuit per pair",
+                              PROTOCOL)):
+            shown = [p for p in group if any(p in r for r in res["gram"])]
+            if shown:
+                out += [f"### {title}\n"] + _gram_table(res["gram"], shown) + [""]
         out.append("Agreement with qinspired on the points each peer was timed on, and the "
                    "scaling model used to extrapolate:\n")
         head = ["peer", "entanglement", "n", "timed on N", "time (s)", "max abs dK", "model"]
@@ -650,27 +566,40 @@ def _targets(rows: list[dict]) -> list[str]:
 
 
 NOTES = [
-    ("Peers and the N^2 approach are timed on fewer points than N and extrapolated (`~`): "
-     "Qiskit-ML with T(N) = a N + b N^2 fitted on two sizes (N statevectors, then an N x N "
-     "Python loop of overlaps); Qiskit-ML compute-uncompute (FidelityQuantumKernel with its "
-     "default ComputeUncompute fidelity and exact sampler: one circuit per pair i < j) with "
-     "T(N) = a + c N (N - 1) / 2 fitted on two sizes; PennyLane with the pair count "
-     "N (N - 1) / 2; qinspired's mode='circuit' with the number of pair circuits its tiled "
-     "engine simulates (upper-triangle tiles, padded)."),
-    ("mode='circuit' pads each tile (to one of eight sizes per octave, at most the tile size) "
-     "and computes diagonal tiles in full, so it simulates more pair circuits than the N (N - 1) / 2 a QPU "
-     "would run (`pairs_simulated` vs `pairs_needed` in kernels.json); its times, and the "
-     "ratios against it, include that overhead."),
-    ("PennyLane: compute-uncompute qnode on default.qubit with explicit ZZ-map gates (Qiskit's "
-     "convention, checked against qinspired in the agreement table), pairs i < j evaluated "
-     "with parameter broadcasting in chunks ('broadcast'), or one call per pair via "
-     "qml.kernels.square_kernel_matrix ('loop')."),
+    ("Fastest documented usage, measured at every N (never extrapolated), median of >= 3 "
+     "calls after a first call (imports, transpilation, jit compilation) reported apart: "
+     "PennyLane default.qubit with interface='jax' under jax.jit, all N states from one "
+     "broadcast qnode call returning qml.state(), then |S S^H|^2 (float32 data, complex64 "
+     "states, as ours); Qiskit-ML FidelityStatevectorKernel (N Statevector, or AerStatevector "
+     "with statevector_type=, then its Python loop over the N x N overlaps); squlearn "
+     "FidelityKernel of the same Qiskit circuit (QiskitEncodingCircuit) on Executor('qulacs') "
+     "(N qulacs statevectors, then a Python loop over the pairs), a fresh kernel per timed "
+     "call so that its statevector cache never answers a repeat."),
+    ("The hardware protocol (one compute-uncompute circuit per pair, ~N^2 / 2 circuits) is "
+     "timed on fewer points and extrapolated (`~`): Qiskit-ML FidelityQuantumKernel (default "
+     "ComputeUncompute fidelity, exact reference sampler) with T(N) = a + c N (N - 1) / 2 "
+     "fitted on two sizes; PennyLane's compute-uncompute qnode on default.qubit (pairs "
+     "broadcast in chunks, or one call per pair with --pennylane-mode loop) by the pair "
+     "count; qinspired's mode='circuit' by the number of pair circuits its tiled engine "
+     "simulates (upper-triangle tiles, padded: more than the N (N - 1) / 2 a QPU would run, "
+     "see `pairs_simulated` in kernels.json)."),
     ("Data uniform in [0, 2 pi); with many qubits the off-diagonal kernel values concentrate "
      "near 2**-n, so the max abs differences are dominated by the diagonal and float32 "
      "rounding."),
-    ("Timings on CPU depend on BLAS threading: OMP/OPENBLAS/MKL thread settings and the load "
-     "average are in the environment block of kernels.json."),
+    ("Timings on CPU depend on BLAS threading and on other processes: thread settings and "
+     "the load average at start and end are in the environment block of kernels.json."),
 ]
+
+
+def _versions() -> dict[str, str | None]:
+    out = {}
+    for dist in ("jax", "pennylane", "qiskit", "qiskit-machine-learning", "qiskit-aer",
+                 "squlearn", "qulacs"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -681,8 +610,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
     parser.add_argument("--entanglement", nargs="+", default=["linear", "full"])
     parser.add_argument("--reps", type=int, default=2)
-    parser.add_argument("--qiskit-points", type=int, default=100,
-                        help="Qiskit-ML is timed on this many points (and half of it)")
+    parser.add_argument("--strong-max-points", type=int, default=1000,
+                        help="fastest-usage peers are timed at every N up to this")
     parser.add_argument("--qiskit-cu-points", type=int, default=12,
                         help="Qiskit-ML FidelityQuantumKernel (compute-uncompute) points")
     parser.add_argument("--qiskit-cu-max-qubits", type=int, default=12)
@@ -691,10 +620,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pennylane-device", default="default.qubit")
     parser.add_argument("--circuit-points", type=int, default=100,
                         help="qinspired's N^2 compute-uncompute mode is timed on this many")
-    parser.add_argument("--peer-max-qubits", type=int, default=16, help="for Qiskit-ML")
+    parser.add_argument("--peer-max-qubits", type=int, default=16,
+                        help="for the fastest-usage peers")
     parser.add_argument("--pennylane-max-qubits", type=int, default=12)
     parser.add_argument("--circuit-max-qubits", type=int, default=16)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS),
+                        help="which peers to time (default: all that are installed)")
     parser.add_argument("--mps-qubits", type=int, nargs="+", default=[16, 32, 64])
     parser.add_argument("--bond-dims", type=int, nargs="+", default=[2, 4, 8, 16, 32])
     parser.add_argument("--mps-reps", type=int, nargs="+", default=[2])
@@ -720,31 +652,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.qubits, args.points = [4, 8], [40, 80]
-        args.qiskit_points, args.pennylane_points, args.circuit_points = 40, 12, 24
+        args.pennylane_points, args.circuit_points = 12, 24
         args.qiskit_cu_points = 8
         args.mps_qubits, args.bond_dims, args.mps_points = [6, 10], [2, 4], 8
         args.seeds, args.grid_size, args.e2e_entanglement = 2, 3, ["linear"]
         args.bandwidths = [0.1, 1.0]
         args.budget = args.peer_budget = 1.0
 
-    peers = []
-    if not args.no_peers:
-        for peer, module in (("qiskit-ml", "qiskit_machine_learning"),
-                             ("qiskit-ml-cu", "qiskit_machine_learning"),
-                             ("pennylane", "pennylane"), ("n2-circuits", None)):
-            if module is not None:
-                try:
-                    __import__(module)
-                except ImportError:
-                    print(f"{module} not installed: {peer} skipped")
-                    continue
-            peers.append(peer)
+    modules = {**{p: m for p, (m, _) in peers.STRONGEST.items()},
+               "qiskit-ml-cu": "qiskit_machine_learning", "pennylane": "pennylane",
+               "n2-circuits": None}
+    peer_names = []
+    for peer in () if args.no_peers else args.peers:
+        if modules[peer] is not None and importlib.util.find_spec(modules[peer]) is None:
+            print(f"{modules[peer]} not installed: {peer} skipped")
+            continue
+        peer_names.append(peer)
 
     env = info()
     env.update({"machine": platform.machine(), "processor": platform.processor(),
                 "dtype": str(np.dtype(jax.dtypes.canonicalize_dtype(np.complex128))),
                 "seed": args.seed, "cpu_count": os.cpu_count(),
                 "load_average": [round(v, 2) for v in os.getloadavg()],
+                "peer_versions": _versions(),
                 "threads": {k: os.environ.get(k) for k in
                             ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                              "XLA_FLAGS")},
@@ -752,12 +682,13 @@ def main(argv: list[str] | None = None) -> int:
                          for k, v in vars(args).items()}})
     res: dict = {"environment": env, "notes": NOTES}
     if "gram" in args.parts:
-        res["gram"], res["gram_peers"] = run_gram(args, peers)
+        res["gram"], res["gram_peers"] = run_gram(args, peer_names)
     if "mps" in args.parts:
         res["mps"] = run_mps(args)
     if "e2e" in args.parts:
         res["e2e"] = run_e2e(args)
 
+    env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "kernels.json").write_text(json.dumps(res, indent=2, default=str))
     table = markdown(res)

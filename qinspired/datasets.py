@@ -69,7 +69,7 @@ def make_linearly_separable(
     n_features: int = 2,
     margin: float | None = None,
     *,
-    teacher: Literal["random", "ones"] = "random",
+    teacher: Literal["ones", "random"] = "ones",
     random_state: Any = None,
     return_params: bool = False,
 ) -> Dataset | DatasetWithParams:
@@ -98,9 +98,10 @@ def make_linearly_separable(
         :math:`0.02\sqrt{d}` (the paper states it as :math:`0.02 d` for the unnormalised
         vector :math:`(1, \dots, 1)`). It must be smaller than :math:`\|w\|_1`, the largest
         value of :math:`w \cdot x` on the cube.
-    teacher : {"random", "ones"}, default "random"
-        ``"random"`` draws :math:`w` uniformly from the unit sphere; ``"ones"`` uses the
-        paper's fixed direction :math:`w = (1, \dots, 1) / \sqrt{d}`.
+    teacher : {"ones", "random"}, default "ones"
+        ``"ones"`` is the paper's fixed direction :math:`w = (1, \dots, 1) / \sqrt{d}`;
+        ``"random"`` draws :math:`w` uniformly from the unit sphere (a variant, not in the
+        paper).
     random_state : None, int or numpy.random.Generator, default None
         Seed of the draw.
     return_params : bool, default False
@@ -123,8 +124,13 @@ def make_linearly_separable(
 
     Notes
     -----
-    The paper labels the side :math:`w \cdot x > 0` with :math:`-1`; by the symmetry of the
-    cube the two conventions give the same distribution of data sets.
+    With the defaults this is the paper's task: its code keeps the points with
+    :math:`|x \cdot (1, \dots, 1)| > 0.02 d`, which is the condition above. Two differences
+    in form, not in distribution: the paper labels the side :math:`w \cdot x > 0` with
+    :math:`-1` (by the symmetry of the cube the two conventions give the same distribution
+    of data sets), and it draws ``2 * n_samples`` points once and keeps those outside the
+    margin (possibly fewer than asked), where this function draws until it has
+    ``n_samples``.
 
     References
     ----------
@@ -146,7 +152,7 @@ def make_linearly_separable(
     owner = "make_linearly_separable"
     n_samples = check_int(owner, "n_samples", n_samples, 1)
     n_features = check_int(owner, "n_features", n_features, 1)
-    teacher = check_choice(owner, "teacher", teacher, ("random", "ones"))
+    teacher = check_choice(owner, "teacher", teacher, ("ones", "random"))
     if margin is None:
         margin = 0.02 * math.sqrt(n_features)
     margin = _impl.check_nonnegative(owner, "margin", margin)
@@ -202,14 +208,18 @@ def make_hidden_manifold(
     with :math:`W \in \mathbb{R}^{m \times m}` and :math:`v \in \mathbb{R}^m` standard
     normal. Thresholding at the sample median makes the classes exactly balanced
     (``n_samples // 2`` ones). Before the nonlinearity the data have rank at most
-    :math:`m`: :math:`\operatorname{arctanh}(X) + b = C F / \sqrt{m}`.
+    :math:`\min(m, d)`: :math:`\operatorname{arctanh}(X) + b = C F / \sqrt{m}`. The
+    manifold dimension may exceed the number of features, as in the paper's sweeps
+    (:math:`d = 2, \dots, 20` with :math:`m = 6`; :math:`m = 2, \dots, 20` with
+    :math:`d = 10`); the embedding then loses information and the labels are no longer a
+    function of :math:`x` alone.
 
     Parameters
     ----------
     n_samples : int, default 300
         Number of points, ``>= 1``.
     n_features : int, default 10
-        Ambient dimension :math:`d`, ``>= manifold_dimension``.
+        Ambient dimension :math:`d`, ``>= 1``.
     manifold_dimension : int, default 6
         Latent dimension :math:`m`, ``>= 1``.
     random_state : None, int or numpy.random.Generator, default None
@@ -231,7 +241,15 @@ def make_hidden_manifold(
     Raises
     ------
     ValueError
-        For invalid arguments, including ``n_features < manifold_dimension``.
+        For invalid arguments.
+
+    Notes
+    -----
+    This is the paper's construction, drawn in the same order (:math:`F, C, b, W, v`). The
+    paper's code labels :math:`s(c) \ge \operatorname{median}` with :math:`+1` (and
+    checks that both classes have ``n_samples // 2`` points, so it only works for even
+    ``n_samples``); for even ``n_samples`` this equals (almost surely) the strict
+    inequality used here.
 
     References
     ----------
@@ -252,11 +270,6 @@ def make_hidden_manifold(
     n_samples = check_int(owner, "n_samples", n_samples, 1)
     n_features = check_int(owner, "n_features", n_features, 1)
     m = check_int(owner, "manifold_dimension", manifold_dimension, 1)
-    if n_features < m:
-        raise ValueError(
-            f"{owner}: n_features={n_features} must be >= manifold_dimension={m} "
-            "(the manifold is embedded into the feature space)"
-        )
     rng = _impl.rng_for(random_state)
     F = rng.standard_normal((m, n_features))
     C = rng.standard_normal((n_samples, m))
@@ -334,6 +347,15 @@ def make_hyperplanes_parity(
     ------
     ValueError
         For invalid arguments, or when one parity class is too rare to fill its quota.
+
+    Notes
+    -----
+    The paper's construction: its code ends with label :math:`+1` for odd parity (it first
+    marks even parity :math:`+1`, then assigns the labels the other way round when it
+    balances the classes), which is 1 here. It returns ``2 * (n_samples // 2)`` points
+    sorted by class; here odd ``n_samples`` gives one extra class-0 point and the rows are
+    shuffled. It does not require ``n_features >= dim_hyperplanes``; its benchmark uses
+    :math:`d = 10, k = 3` and :math:`h = 2, \dots, 20`.
 
     References
     ----------
@@ -450,6 +472,13 @@ def make_two_curves(
     ValueError
         For invalid arguments.
 
+    Notes
+    -----
+    The paper's construction and normalisation. Its code returns ``2 * (n_samples // 2)``
+    points sorted by class (here: ``n_samples``, shuffled). Its benchmarks use
+    :math:`D = 5`, :math:`\Delta = 0.1`, noise 0.01 for :math:`d = 2, \dots, 20`, and
+    :math:`\Delta = 1 / (2D)` for :math:`D = 2, \dots, 20` at :math:`d = 10`.
+
     References
     ----------
     .. [1] S. Buchanan, D. Gilboa and J. Wright, "Deep networks and the multiple manifold
@@ -494,6 +523,7 @@ def make_bars_and_stripes(
     width: int = 4,
     noise_std: float = 0.5,
     *,
+    constant_images: bool = True,
     random_state: Any = None,
 ) -> Dataset:
     r"""Noisy images of bars (full columns) or stripes (full rows), flattened.
@@ -501,11 +531,16 @@ def make_bars_and_stripes(
     Each image is a ``height x width`` grid of pixels :math:`\pm 1`. With probability 1/2 it
     shows **stripes** (label 1): every row is switched on (:math:`+1`) or off
     (:math:`-1`) with probability 1/2; otherwise it shows **bars** (label 0), the same for
-    columns. Patterns with all rows (columns) equal are redrawn, so the all-on and all-off
-    images, which would be both bars and stripes, never occur and every noiseless image is
-    either bars or stripes, never both. Gaussian noise
-    :math:`\mathcal{N}(0, \text{noise\_std}^2)` is added to every pixel, and the image is
-    flattened row by row: pixel :math:`(r, c)` is feature ``r * width + c``.
+    columns. Gaussian noise :math:`\mathcal{N}(0, \text{noise\_std}^2)` is added to every
+    pixel, and the image is flattened row by row: pixel :math:`(r, c)` is feature
+    ``r * width + c``.
+
+    As in the paper, the patterns with all rows (columns) equal are kept: the all-on and
+    all-off images then occur in both classes, with probability
+    :math:`(2^{-h} + 2^{-w}) / 2` each, and no classifier can tell their class, so even
+    without noise the best accuracy is :math:`1 - 2^{-\max(h, w)}` (15/16 for 4 x 4).
+    ``constant_images=False`` redraws those patterns instead, so that every noiseless image
+    is bars or stripes, never both.
 
     Parameters
     ----------
@@ -516,6 +551,9 @@ def make_bars_and_stripes(
     noise_std : float, default 0.5
         Standard deviation of the pixel noise, ``>= 0`` (the paper uses 0.5). The noise is
         drawn after everything else, so changing it leaves the noiseless images unchanged.
+    constant_images : bool, default True
+        Keep the constant (all-on, all-off) images, as the paper does; ``False`` redraws
+        them (a variant, not in the paper).
     random_state : None, int or numpy.random.Generator, default None
         Seed of the draw.
 
@@ -531,6 +569,11 @@ def make_bars_and_stripes(
     ValueError
         For invalid arguments.
 
+    Notes
+    -----
+    The paper's code labels stripes :math:`+1` and bars :math:`-1` and draws image by
+    image; with the defaults this function draws from the same distribution.
+
     References
     ----------
     .. [1] D. J. C. MacKay, "Information Theory, Inference, and Learning Algorithms",
@@ -540,21 +583,27 @@ def make_bars_and_stripes(
     Examples
     --------
     >>> from qinspired.datasets import make_bars_and_stripes
-    >>> X, y = make_bars_and_stripes(4, 3, 3, noise_std=0.0, random_state=1)
+    >>> X, y = make_bars_and_stripes(4, 3, 3, noise_std=0.0, random_state=2)
     >>> X[0].reshape(3, 3), int(y[0])
-    (array([[ 1., -1., -1.],
-           [ 1., -1., -1.],
-           [ 1., -1., -1.]]), 0)
+    (array([[-1., -1., -1.],
+           [-1., -1., -1.],
+           [ 1.,  1.,  1.]]), 1)
     """
     owner = "make_bars_and_stripes"
     n_samples = check_int(owner, "n_samples", n_samples, 1)
     height = check_int(owner, "height", height, 2)
     width = check_int(owner, "width", width, 2)
     noise_std = _impl.check_nonnegative(owner, "noise_std", noise_std)
+    if not isinstance(constant_images, (bool, np.bool_)):
+        raise ValueError(f"{owner}: constant_images={constant_images!r} must be True or False")
     rng = _impl.rng_for(random_state)
     y = (rng.random(n_samples) < 0.5).astype(np.int64)
-    rows = _impl.nonconstant_bits(rng, n_samples, height)
-    cols = _impl.nonconstant_bits(rng, n_samples, width)
+    if constant_images:
+        rows = rng.random((n_samples, height)) < 0.5
+        cols = rng.random((n_samples, width)) < 0.5
+    else:
+        rows = _impl.nonconstant_bits(rng, n_samples, height)
+        cols = _impl.nonconstant_bits(rng, n_samples, width)
     on = np.where(y[:, None, None] == 1, rows[:, :, None], cols[:, None, :])
     images = np.where(on, 1.0, -1.0).reshape(n_samples, height * width)
     X = images + noise_std * rng.standard_normal(images.shape)

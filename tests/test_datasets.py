@@ -122,12 +122,21 @@ def test_linearly_separable_is_separable_by_independent_learners() -> None:
     assert 1.0 / np.linalg.norm(svm.coef_) >= 0.99 * margin
 
 
-def test_linearly_separable_defaults_and_paper_teacher() -> None:
-    X, _, params = make_linearly_separable(50, 4, teacher="ones", random_state=0,
+def test_linearly_separable_defaults_are_the_papers_task() -> None:
+    # The paper (qml-benchmarks): teacher (1, ..., 1), keep |x . 1| > 0.02 d, d = 2..20.
+    for d in (2, 4, 9):
+        X, y, params = make_linearly_separable(300, d, random_state=d, return_params=True)
+        np.testing.assert_allclose(params["weights"], np.full(d, 1 / np.sqrt(d)))
+        assert params["margin"] == pytest.approx(0.02 * np.sqrt(d))
+        assert np.min(np.abs(X.sum(axis=1))) > 0.02 * d
+        np.testing.assert_array_equal(y, (X.sum(axis=1) > 0).astype(int))
+
+
+def test_linearly_separable_random_teacher_is_a_unit_vector_off_the_diagonal() -> None:
+    _, _, params = make_linearly_separable(20, 5, teacher="random", random_state=0,
                                            return_params=True)
-    np.testing.assert_allclose(params["weights"], np.full(4, 0.5))
-    assert params["margin"] == pytest.approx(0.02 * 2.0)  # 0.02 * sqrt(d)
-    assert np.min(np.abs(X.sum(axis=1))) > 0.02 * 4  # the paper's form: |x . 1| > 0.02 d
+    assert math.isclose(np.linalg.norm(params["weights"]), 1.0)
+    assert not np.allclose(params["weights"], 1 / np.sqrt(5))
 
 
 # --- hidden manifold ------------------------------------------------------------------------
@@ -153,6 +162,18 @@ def test_hidden_manifold_labels_follow_the_teacher_network() -> None:
     score /= np.sqrt(m)
     np.testing.assert_array_equal(y, (score > np.median(score)).astype(int))
     assert np.bincount(y).tolist() == [51, 50]
+
+
+def test_hidden_manifold_allows_more_latent_than_ambient_dimensions() -> None:
+    # The paper's sweeps embed m = 6 into d = 2..20 features, and m up to 20 into d = 10.
+    for d, m in ((2, 6), (10, 20)):
+        X, y, p = make_hidden_manifold(40, d, m, random_state=d, return_params=True)
+        assert X.shape == (40, d) and p["embedding"].shape == (m, d)
+        C, F, b = p["latent"], p["embedding"], p["biases"]
+        np.testing.assert_allclose(X, np.tanh(C @ F / np.sqrt(m) - b), atol=1e-12)
+        score = np.tanh(C @ p["teacher_weights"].T) @ p["teacher_readout"] / np.sqrt(m)
+        np.testing.assert_array_equal(y, (score > np.median(score)).astype(int))
+        assert np.bincount(y).tolist() == [20, 20]
 
 
 # --- hyperplanes parity ----------------------------------------------------------------------
@@ -231,13 +252,39 @@ def test_two_curves_noise_and_standardisation() -> None:
 
 # --- bars and stripes -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("height", "width"), [(2, 2), (3, 5), (6, 4)])
-def test_bars_and_stripes_are_bars_xor_stripes_without_noise(height, width) -> None:
-    X, y = make_bars_and_stripes(300, height, width, noise_std=0.0, random_state=height)
-    assert set(np.unique(X)) == {-1.0, 1.0}
+def _bars_and_stripes_structure(X, height, width):
     images = X.reshape(-1, height, width)
     rows_constant = np.all(images == images[:, :, :1], axis=(1, 2))  # stripes
     cols_constant = np.all(images == images[:, :1, :], axis=(1, 2))  # bars
+    return rows_constant, cols_constant
+
+
+@pytest.mark.parametrize(("height", "width"), [(2, 2), (2, 3), (3, 2)])
+def test_bars_and_stripes_keep_constant_images_as_the_paper(height, width) -> None:
+    n = 20000
+    X, y = make_bars_and_stripes(n, height, width, noise_std=0.0, random_state=height + width)
+    assert set(np.unique(X)) == {-1.0, 1.0}
+    rows_constant, cols_constant = _bars_and_stripes_structure(X, height, width)
+    assert np.all(rows_constant[y == 1]) and np.all(cols_constant[y == 0])
+    # Hand-derived: an image is constant with probability (2^-h + 2^-w) / 2 per sign.
+    constant = rows_constant & cols_constant
+    p_constant = 2 ** -height + 2 ** -width
+    tol = 5 * np.sqrt(p_constant * (1 - p_constant) / n)
+    assert abs(constant.mean() - p_constant) < tol
+    assert set(np.unique(X[constant].mean(axis=1))) == {-1.0, 1.0}  # all-off and all-on
+    assert abs(constant[y == 1].mean() - 2 * 2 ** -height) < 2 * tol  # stripes: 2 of 2^h
+    # The Bayes rule (a constant image gets the likelier class, stripes when h < w; a tie
+    # when h = w) is right with probability 1 - 2^-max(h, w).
+    bayes = np.where(constant, int(height < width), rows_constant.astype(int))
+    assert abs((bayes == y).mean() - (1 - 2.0 ** -max(height, width))) < tol
+
+
+@pytest.mark.parametrize(("height", "width"), [(2, 2), (3, 5), (6, 4)])
+def test_bars_and_stripes_without_constant_images_are_bars_xor_stripes(height, width) -> None:
+    X, y = make_bars_and_stripes(300, height, width, noise_std=0.0, constant_images=False,
+                                 random_state=height)
+    assert set(np.unique(X)) == {-1.0, 1.0}
+    rows_constant, cols_constant = _bars_and_stripes_structure(X, height, width)
     np.testing.assert_array_equal(rows_constant ^ cols_constant, True)
     np.testing.assert_array_equal(y, rows_constant.astype(int))
 
@@ -298,11 +345,9 @@ def test_preprocessor_in_a_pipeline_learns_from_training_rows_only() -> None:
         (make_linearly_separable, {"margin": -0.1}, "margin=-0.1"),
         (make_linearly_separable, {"margin": float("nan")}, "margin=nan"),
         (make_linearly_separable, {"n_features": 4, "margin": 2.0}, "sqrt"),
-        (make_linearly_separable, {"n_features": 3, "margin": 1.5, "random_state": 0},
-         r"\|\|w\|\|_1=1.349"),
+        (make_linearly_separable, {"n_features": 3, "margin": 1.5, "teacher": "random",
+                                   "random_state": 0}, r"\|\|w\|\|_1=1.349"),
         (make_linearly_separable, {"teacher": "zeros"}, "teacher='zeros'"),
-        (make_hidden_manifold, {"n_features": 2, "manifold_dimension": 6},
-         "n_features=2 must be >= manifold_dimension=6"),
         (make_hidden_manifold, {"manifold_dimension": 0}, "manifold_dimension=0"),
         (make_hyperplanes_parity, {"n_hyperplanes": 0}, "n_hyperplanes=0"),
         (make_hyperplanes_parity, {"n_features": 2, "dim_hyperplanes": 3},
@@ -313,6 +358,7 @@ def test_preprocessor_in_a_pipeline_learns_from_training_rows_only() -> None:
         (make_bars_and_stripes, {"height": 1}, "height=1"),
         (make_bars_and_stripes, {"width": True}, "width=True"),
         (make_bars_and_stripes, {"noise_std": -1.0}, "noise_std=-1.0"),
+        (make_bars_and_stripes, {"constant_images": "yes"}, "constant_images='yes'"),
         (make_two_curves, {"random_state": -1}, "random_state"),
     ],
 )

@@ -112,7 +112,8 @@ _QUICK_GRIDS = {"kernel_fidelity": _QUICK_ZZ, "kernel_mps_chi2": _QUICK_ZZ,
 SUITES: dict[str, Suite] = {
     "quick": Suite(
         "quick",
-        (_synthetic("linearly_separable", 4, 150), _synthetic("two_curves", 4, 150),
+        (_synthetic("linearly_separable", 4, 150, teacher="ones"),
+         _synthetic("two_curves", 4, 150),
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=200)),
         ("svc_rbf", "logistic", "hist_gradient_boosting", "kernel_fidelity", "variational",
          "kernel_mps_chi2", "mps_chi4", "kernel_product_closed_form", "fourier_features"),
@@ -120,7 +121,7 @@ SUITES: dict[str, Suite] = {
     ),
     "standard": Suite(
         "standard",
-        (_synthetic("linearly_separable", 4),
+        (_synthetic("linearly_separable", 4, teacher="ones"),
          _synthetic("hidden_manifold", 4, manifold_dimension=3),
          _synthetic("two_curves", 4), _synthetic("two_curves", 8),
          DataSpec("breast_cancer_d4", "breast_cancer", n_features=4, max_samples=300)),
@@ -130,7 +131,8 @@ SUITES: dict[str, Suite] = {
     "full": Suite(
         "full",
         tuple(_synthetic(s, d, 500, **extra) for s, extra in (
-            ("linearly_separable", {}), ("hidden_manifold", {"manifold_dimension": 3}),
+            ("linearly_separable", {"teacher": "ones"}),
+            ("hidden_manifold", {"manifold_dimension": 3}),
             ("hyperplanes_parity", {"dim_hyperplanes": 3}), ("two_curves", {}))
               for d in (4, 8, 12, 16))
         + (DataSpec("bars_and_stripes_4x4", "bars_and_stripes",
