@@ -73,7 +73,8 @@ def _split(X, y, classification: bool):
 def _scores(estimator, reference, load, classification: bool, n_components: int):
     """Test scores (ours, reference) of every data set and preprocessing.
 
-    Ours converge within their default budgets: a ConvergenceWarning is an error.
+    Ours converge within their default budgets: a ConvergenceWarning is an error. For
+    classifiers, the scores are pairs (accuracy, log-loss).
     """
     out = {}
     for name in ("iris", "wine", "digits" if classification else "diabetes"):
@@ -85,7 +86,13 @@ def _scores(estimator, reference, load, classification: bool, n_components: int)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # lbfgs on raw wine
                 ref = _pipeline(prep, n_components, clone(reference)).fit(X_tr, y_tr)
-            out[name, prep] = (ours.score(X_te, y_te), ref.score(X_te, y_te))
+            if not classification:
+                out[name, prep] = (ours.score(X_te, y_te), ref.score(X_te, y_te))
+                continue
+            p = ours.predict_proba(X_te)
+            assert p.min() > 1e-6 and p.max() < 1 - 1e-6, (name, prep, p.min())  # calibrated
+            out[name, prep] = ((ours.score(X_te, y_te), log_loss(y_te, p)),
+                               (ref.score(X_te, y_te), log_loss(y_te, ref.predict_proba(X_te))))
     return out
 
 
@@ -98,8 +105,9 @@ def _scores(estimator, reference, load, classification: bool, n_components: int)
 @pytest.mark.parametrize("cls", [MPSClassifier, TTNClassifier, VariationalCircuitClassifier])
 def test_classifier_defaults_match_logistic_regression(cls) -> None:
     scores = _scores(cls(random_state=0), LogisticRegression(), _classification, True, 4)
-    for key, (ours, ref) in scores.items():
+    for key, ((ours, ours_loss), (ref, ref_loss)) in scores.items():
         assert ours >= 0.93 * ref, (key, ours, ref)
+        assert ours_loss <= ref_loss + 0.15, (key, ours_loss, ref_loss)
 
 
 # Measured test R^2, ours / Ridge(), random_state=0, PCA(3), standardised then raw:
@@ -138,10 +146,10 @@ def test_auto_feature_scale_is_fixed_from_the_training_data(iris_split) -> None:
     clf = VariationalCircuitClassifier(epochs=1, random_state=0).fit(X_tr, y_tr)
     np.testing.assert_allclose(clf.feature_offset_, X_tr.mean(axis=0))
     np.testing.assert_allclose(clf.feature_scale_, 1.0 / X_tr.std(axis=0))
-    before = clf.predict_proba(X_te[:5])
+    before = clf.predict_proba(X_te)
     clf.predict_proba(10 * X_te)                       # test data never moves the scaling
     np.testing.assert_allclose(clf.feature_offset_, X_tr.mean(axis=0))
-    np.testing.assert_array_equal(clf.predict_proba(X_te[:5]), before)
+    np.testing.assert_array_equal(clf.predict_proba(X_te), before)
     fixed = VariationalCircuitClassifier(feature_scale=0.3, epochs=1, random_state=0)
     fixed.fit(X_tr, y_tr)
     np.testing.assert_array_equal(fixed.feature_offset_, np.zeros(4))
@@ -157,8 +165,7 @@ def test_auto_feature_scale_is_fixed_from_the_training_data(iris_split) -> None:
     lambda: MPSClassifier(max_iter=2, early_stopping=True, random_state=0),
     lambda: MPSClassifier(solver="sweep", max_iter=1, random_state=0),
     lambda: VariationalCircuitClassifier(epochs=2, random_state=0),
-    lambda: VariationalCircuitClassifier(epochs=2, early_stopping=True, random_state=0),
-], ids=["mps", "ttn", "mps-early-stopping", "mps-sweep", "circuit", "circuit-early-stopping"])
+], ids=["mps", "ttn", "mps-early-stopping", "mps-sweep", "circuit"])
 def test_a_tiny_budget_warns(make, iris_split) -> None:
     X_tr, _, y_tr, _ = iris_split
     with pytest.warns(ConvergenceWarning):
@@ -171,19 +178,6 @@ def test_a_tiny_budget_warns_regressors(cls) -> None:
     budget = {"epochs": 2} if cls is VariationalCircuitRegressor else {"max_iter": 2}
     with pytest.warns(ConvergenceWarning):
         cls(random_state=0, **budget).fit(X, y)
-
-
-# Measured on digits 0-2 (PCA(4), standardised, held-out 30%):
-#   log-loss  MPS ... TTN ... circuit ... LogisticRegression ...
-#   smallest probability  MPS ... (1e-30 and below without label smoothing)
-@pytest.mark.parametrize("cls", [MPSClassifier, TTNClassifier, VariationalCircuitClassifier])
-def test_probabilities_are_not_degenerate(cls) -> None:
-    X_tr, X_te, y_tr, y_te = _split(*_classification("digits"), True)
-    ours = _pipeline("standardised", 4, cls(random_state=0)).fit(X_tr, y_tr)
-    ref = _pipeline("standardised", 4, LogisticRegression()).fit(X_tr, y_tr)
-    p = ours.predict_proba(X_te)
-    assert p.min() > 1e-6 and p.max() < 1 - 1e-6
-    assert log_loss(y_te, p) <= log_loss(y_te, ref.predict_proba(X_te)) + 0.15
 
 
 @pytest.mark.parametrize("cls", [MPSClassifier, VariationalCircuitClassifier])
