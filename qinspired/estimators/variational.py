@@ -272,7 +272,11 @@ class _VariationalBase(BaseEstimator):
         check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
         if check_real(owner, "tol", self.tol) < 0:
             raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
-        if not (isinstance(self.feature_scale, str) and self.feature_scale == "auto"):
+        if isinstance(self.feature_scale, str):
+            if self.feature_scale != "auto":
+                raise ValueError(f"{owner}: feature_scale={self.feature_scale!r} must be "
+                                 "'auto' or a number > 0")
+        else:
             check_real(owner, "feature_scale", self.feature_scale, positive=True)
         if self.shots is not None and not (is_int(self.shots) and self.shots >= 1):
             raise ValueError(f"{owner}: shots={self.shots!r} must be None (exact) or an "
