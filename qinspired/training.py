@@ -41,7 +41,11 @@ When ``early_stopping`` is on and the loop reaches ``epochs`` before the
 stopping criterion fires, :func:`train` warns with ``warning_category``, by
 default :class:`ConvergenceWarning` defined here: a ``UserWarning`` subclass,
 because the core does not import scikit-learn. The scikit-learn estimators
-pass ``sklearn.exceptions.ConvergenceWarning`` instead.
+pass ``sklearn.exceptions.ConvergenceWarning`` instead, and always turn the
+criterion on: without a validation split it watches the training loss, which
+is ``MLPClassifier``'s rule with ``early_stopping=False``. With
+``early_stopping`` off there is no tolerance to meet: all ``epochs`` run, and
+nothing is warned.
 
 References
 ----------

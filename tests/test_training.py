@@ -124,6 +124,19 @@ def test_warns_when_early_stopping_never_fires() -> None:
               batch_size=16, key=jax.random.key(0))
 
 
+def test_training_loss_plateau_stops_without_a_warning() -> None:
+    """Without a validation split, early stopping watches the training loss (MLPClassifier's
+    rule): on noiseless least squares it stalls once the loss is below tol, long before 500."""
+    x, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = train(lsq_loss, jnp.zeros(3), x, y, optimizer=make_optimizer("adam", 0.1),
+                    epochs=500, batch_size=16, key=jax.random.key(0), early_stopping=True,
+                    n_iter_no_change=5, tol=1e-4)
+    assert res.converged and res.n_iter < 500
+    assert res.loss_curve[-1] < 1e-3 and len(res.loss_curve) == res.n_iter
+
+
 def test_custom_warning_category() -> None:
     class Mine(UserWarning):
         pass

@@ -11,6 +11,7 @@ and results that do not depend on how many samples are predicted at once).
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, ClassVar
 
 import jax
@@ -25,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qinspired._batching import map_rows
 from qinspired._random import as_key, resolve_seed
-from qinspired._validation import check_choice, check_int, check_real
+from qinspired._validation import check_choice, check_in_range, check_int, check_real
 from qinspired.estimators._common import set_provenance
 from qinspired.tn.local_maps import LOCAL_MAPS, embed, get_local_map
 from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps
@@ -59,6 +60,25 @@ def cross_entropy(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(model.logits(phi), y))
 
 
+@functools.cache
+def smoothed_cross_entropy(smoothing: float) -> Any:
+    r"""Cross-entropy against labels smoothed by ``smoothing`` (cached: one function per value).
+
+    The target of a sample of class :math:`y` is :math:`(1 - \varepsilon)\,e_y +
+    \varepsilon / C`, so the loss is
+    :math:`-(1 - \varepsilon) \log p_y - \frac{\varepsilon}{C} \sum_c \log p_c`.
+    """
+    if smoothing == 0.0:
+        return cross_entropy
+
+    def loss(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
+        logp = jax.nn.log_softmax(model.logits(phi), axis=-1)
+        picked = jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+        return -jnp.mean((1.0 - smoothing) * picked + smoothing * jnp.mean(logp, axis=-1))
+
+    return loss
+
+
 def squared_error(model: Any, phi: jax.Array, y: jax.Array) -> jax.Array:
     r"""Half the mean squared error, :math:`\frac{1}{2}\langle (f - y)^2 \rangle`."""
     return 0.5 * jnp.mean((model.logits(phi) - y) ** 2)
@@ -85,7 +105,6 @@ class TensorNetworkBase(BaseEstimator):
 
     #: "mps" or "ttn", set by the public classes.
     _architecture: ClassVar[str] = ""
-    _loss: ClassVar[Any] = None
     _score: ClassVar[Any] = None
 
     def __init__(
@@ -95,8 +114,8 @@ class TensorNetworkBase(BaseEstimator):
         local_map: str = "trigonometric",
         local_dim: int = 2,
         solver: str = "adam",
-        learning_rate: float = 1e-3,
-        max_iter: int = 50,
+        learning_rate: float = 1e-2,
+        max_iter: int = 200,
         batch_size: int = 32,
         validation_fraction: float = 0.1,
         early_stopping: bool = False,
@@ -177,6 +196,10 @@ class TensorNetworkBase(BaseEstimator):
         """Validate ``X, y``; return ``X``, encoded targets and the number of outputs."""
         raise NotImplementedError
 
+    def _loss_fn(self) -> Any:
+        """The training loss ``loss(model, phi, targets)`` (module-level or cached)."""
+        raise NotImplementedError
+
     def fit(self, X: Any, y: Any) -> TensorNetworkBase:
         """Fit the tensor network to ``X, y``.
 
@@ -215,18 +238,24 @@ class TensorNetworkBase(BaseEstimator):
                              reference=self._reference(), noise=self.init_noise, dtype=dtype)
         if sweep and n_sites >= 2:
             result = sweep_fit(
-                type(self)._loss, model, phi, targets, max_bond=self.bond_dim,
+                self._loss_fn(), model, phi, targets, max_bond=self.bond_dim,
                 cutoff=self.svd_cutoff, learning_rate=self.learning_rate,
                 n_sweeps=self.max_iter, batch_size=self.batch_size, key=key_train,
                 verbose=bool(self.verbose))
             scores, self.truncation_error_ = [], result.truncation_error
+            curve = result.loss_curve
+            if len(curve) < 2 or curve[-2] - curve[-1] > self.tol:
+                warnings.warn(
+                    f"{type(self).__name__}: the training loss still changed by more than "
+                    f"tol={self.tol} in the last of max_iter={self.max_iter} sweeps; consider "
+                    "raising max_iter", ConvergenceWarning, stacklevel=2)
         else:  # "adam", and "sweep" with a single feature (no bond to sweep)
             result = train(
-                type(self)._loss, model, phi, targets,
+                self._loss_fn(), model, phi, targets,
                 optimizer=make_optimizer("adam", self.learning_rate), epochs=self.max_iter,
                 batch_size=self.batch_size, key=key_train,
                 validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
-                early_stopping=bool(self.early_stopping), n_iter_no_change=self.n_iter_no_change,
+                early_stopping=True, n_iter_no_change=self.n_iter_no_change,
                 tol=self.tol, score_fn=type(self)._score, verbose=bool(self.verbose),
                 warning_category=ConvergenceWarning)
             scores, self.truncation_error_ = result.validation_scores, None
@@ -244,11 +273,46 @@ class TensorNetworkBase(BaseEstimator):
         return self
 
 
-class ClassifierImpl:
+class ClassifierImpl(TensorNetworkBase):
     """fit targets, predict, predict_proba and decision_function of the classifiers."""
 
-    _loss = staticmethod(cross_entropy)
     _score = staticmethod(accuracy)
+
+    def __init__(
+        self,
+        bond_dim: int = 8,
+        *,
+        local_map: str = "trigonometric",
+        local_dim: int = 2,
+        solver: str = "adam",
+        learning_rate: float = 1e-2,
+        max_iter: int = 200,
+        batch_size: int = 32,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = False,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        label_smoothing: float = 0.05,
+        init_noise: float = 0.1,
+        svd_cutoff: float = 1e-10,
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            bond_dim, local_map=local_map, local_dim=local_dim, solver=solver,
+            learning_rate=learning_rate, max_iter=max_iter, batch_size=batch_size,
+            validation_fraction=validation_fraction, early_stopping=early_stopping,
+            n_iter_no_change=n_iter_no_change, tol=tol, init_noise=init_noise,
+            svd_cutoff=svd_cutoff, random_state=random_state, verbose=verbose)
+        self.label_smoothing = label_smoothing
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_in_range(type(self).__name__, "label_smoothing", self.label_smoothing, 0.0, 1.0,
+                       high_open=True)
+
+    def _loss_fn(self):
+        return smoothed_cross_entropy(float(self.label_smoothing))
 
     def _fit_targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
@@ -279,11 +343,13 @@ class ClassifierImpl:
         return self.classes_[np.argmax(out, axis=1)]
 
 
-class RegressorImpl:
+class RegressorImpl(TensorNetworkBase):
     """fit targets and predict of the regressors (targets standardised for training)."""
 
-    _loss = staticmethod(squared_error)
     _score = staticmethod(r2)
+
+    def _loss_fn(self):
+        return squared_error
 
     def _fit_targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,

@@ -68,9 +68,9 @@ _PARAMETERS = """
     solver : {"adam", "sweep"}, default="adam"
         Gradient training of all tensors, or (MPS only) DMRG-like two-site sweeps
         with adaptive bond dimensions.
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
         Adam step size (also of the bond updates of the sweeps).
-    max_iter : int, default=50
+    max_iter : int, default=200
         Maximal number of epochs (``"adam"``) or of sweeps (``"sweep"``).
     batch_size : int, default=32
         Minibatch size. Each epoch drops the last partial batch of a fresh
@@ -81,12 +81,17 @@ _PARAMETERS = """
     early_stopping : bool, default=False
         Stop when the validation score (accuracy, or :math:`R^2`) has not
         improved by ``tol`` for ``n_iter_no_change`` epochs and keep the best
-        parameters; otherwise run ``max_iter`` epochs. Only for ``"adam"``.
+        parameters. Otherwise (as ``MLPClassifier``) training stops when the
+        mean training loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. Either way, reaching ``max_iter`` first
+        warns with :class:`~sklearn.exceptions.ConvergenceWarning`. The sweeps
+        run ``max_iter`` sweeps and warn when the last one still changed the
+        training loss by more than ``tol``.
     n_iter_no_change : int, default=10
-        Patience of the early stopping, in epochs.
+        Patience of the stopping rule, in epochs.
     tol : float, default=1e-4
-        Smallest improvement of the validation score that counts.
-    init_noise : float, default=0.1
+        Smallest improvement of the monitored quantity that counts.
+{extra}    init_noise : float, default=0.1
         Relative size of the noise added to the near-identity initial tensors.
     svd_cutoff : float, default=1e-10
         Relative singular-value cutoff of the sweeps (``"sweep"`` only).
@@ -123,13 +128,24 @@ _ATTRIBUTES = """
         Feature names, when ``X`` had string column names.
 """
 
+_SMOOTHING = """    label_smoothing : float, default=0.05
+        Cross-entropy against smoothed labels, :math:`(1 - \\varepsilon)\\,e_y +
+        \\varepsilon / C`, in ``[0, 1)``. It keeps ``predict_proba`` away from
+        exact 0 and 1 (unsmoothed, the logits of a network that fits the
+        training data grow without bound and the probabilities saturate at
+        ~1e-15); see the README's "Defaults" section for log-loss and
+        calibration error against ``LogisticRegression``.
+"""
+_CLASSIFIER_PARAMETERS = _PARAMETERS.replace("{extra}", _SMOOTHING)
+_REGRESSOR_PARAMETERS = _PARAMETERS.replace("{extra}", "")
+
 _MPS_TENSORS = ("site tensors ``(chi_l, d, chi_r)``, and ``(chi_l, d, n_outputs, chi_r)`` at "
                 "``center_``.\n    center_ : int\n        The site carrying the label index.")
 _TTN_TENSORS = ("one stacked array per tree layer, ``(n_nodes, D, D, D')``, leaves first; "
                 "the root's last axis is the output.")
 
 
-class MPSClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
+class MPSClassifier(ClassifierMixin, ClassifierImpl):
     __doc__ = r"""Matrix-product-state classifier (Stoudenmire and Schwab 2016).
 
     The class scores are an MPS contracted with the product state of the
@@ -144,7 +160,7 @@ class MPSClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
     trained with cross-entropy. The contraction of a batch costs
     :math:`O(n\, d\, \chi^2)` per sample and is normalised site by site, so it
     is stable at hundreds of features.
-    """ + _PARAMETERS + _ATTRIBUTES.format(tensors=_MPS_TENSORS) + """
+    """ + _CLASSIFIER_PARAMETERS + _ATTRIBUTES.format(tensors=_MPS_TENSORS) + """
     classes_ : numpy.ndarray
         The class labels.
 
@@ -170,7 +186,7 @@ class MPSClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
     _architecture = "mps"
 
 
-class MPSRegressor(RegressorMixin, RegressorImpl, TensorNetworkBase):
+class MPSRegressor(RegressorMixin, RegressorImpl):
     __doc__ = r"""Matrix-product-state regressor.
 
     The prediction is the MPS contracted with the product state of the
@@ -183,7 +199,7 @@ class MPSRegressor(RegressorMixin, RegressorImpl, TensorNetworkBase):
 
     trained with squared error on the standardised targets
     :math:`(y - \mu)/\sigma`.
-    """ + _PARAMETERS + _ATTRIBUTES.format(tensors=_MPS_TENSORS) + """
+    """ + _REGRESSOR_PARAMETERS + _ATTRIBUTES.format(tensors=_MPS_TENSORS) + """
     y_mean_, y_scale_ : numpy.ndarray of shape (n_outputs,)
         The standardisation of the targets.
 
@@ -211,7 +227,7 @@ class MPSRegressor(RegressorMixin, RegressorImpl, TensorNetworkBase):
     _architecture = "mps"
 
 
-class TTNClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
+class TTNClassifier(ClassifierMixin, ClassifierImpl):
     __doc__ = r"""Tree-tensor-network classifier.
 
     The class scores are a binary tree of tensors contracting the features
@@ -226,7 +242,7 @@ class TTNClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
     two with a neutral site), trained with cross-entropy by Adam. Every
     contraction path is only logarithmically long in the number of features,
     unlike the MPS chain. ``solver="sweep"`` is not available.
-    """ + _PARAMETERS + _ATTRIBUTES.format(tensors=_TTN_TENSORS) + """
+    """ + _CLASSIFIER_PARAMETERS + _ATTRIBUTES.format(tensors=_TTN_TENSORS) + """
     classes_ : numpy.ndarray
         The class labels.
 
@@ -252,13 +268,13 @@ class TTNClassifier(ClassifierMixin, ClassifierImpl, TensorNetworkBase):
     _architecture = "ttn"
 
 
-class TTNRegressor(RegressorMixin, RegressorImpl, TensorNetworkBase):
+class TTNRegressor(RegressorMixin, RegressorImpl):
     __doc__ = r"""Tree-tensor-network regressor.
 
     The prediction is a binary tree tensor network (see
     :class:`TTNClassifier`) whose root carries the output index, trained with
     squared error on the standardised targets by Adam.
-    """ + _PARAMETERS + _ATTRIBUTES.format(tensors=_TTN_TENSORS) + """
+    """ + _REGRESSOR_PARAMETERS + _ATTRIBUTES.format(tensors=_TTN_TENSORS) + """
     y_mean_, y_scale_ : numpy.ndarray of shape (n_outputs,)
         The standardisation of the targets.
 

@@ -62,7 +62,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qinspired._batching import map_rows, power_of_two
 from qinspired._random import resolve_seed
-from qinspired._validation import check_choice, check_int, check_memory, check_real, is_int
+from qinspired._validation import (
+    check_choice,
+    check_in_range,
+    check_int,
+    check_memory,
+    check_real,
+    is_int,
+)
 from qinspired.circuits.ansatz import (
     ANSATZE,
     _slots,
@@ -87,6 +94,8 @@ from qinspired.training import make_optimizer, train
 
 __all__ = ["VariationalCircuitClassifier", "VariationalCircuitRegressor"]
 
+#: Angle per training standard deviation of ``feature_scale="auto"`` (see the estimators' notes).
+_AUTO_ANGLE = 1.0
 _INIT_STD = 0.1  # weights start near the identity circuit (all-zero angles)
 _SCAN_MAX_ENTRIES = 2**24  # entries of each apply_ansatz index map (64 MiB of int32)
 
@@ -110,13 +119,15 @@ class _Model:
     n_outputs: int
     task: str  # "classification" or "regression"
     noise: NoiseModel | None = field(default=None)
+    label_smoothing: float = 0.0
 
     @cached_property
     def _key(self) -> tuple:
         noise = None if self.noise is None else self.noise.to_json()
         return (self.circuit.static_key, self.encoding.static_key,
                 tuple(np.asarray(m).tobytes() for m in self.circuit.matrices),
-                self.ansatz, self.n_layers, self.wires, self.n_outputs, self.task, noise)
+                self.ansatz, self.n_layers, self.wires, self.n_outputs, self.task, noise,
+                self.label_smoothing)
 
     @cached_property
     def _hash(self) -> int:
@@ -171,11 +182,13 @@ class _Model:
         return params["scale"] * z + params["bias"]
 
     def loss(self, params: dict, X: jax.Array, Y: jax.Array) -> jax.Array:
-        """Mean cross-entropy (classification) or mean squared error (regression)."""
+        """Mean cross-entropy (classification, labels smoothed) or mean squared error."""
         out = self.outputs(params, self.probabilities(params, X))
         if self.task == "classification":
             logp = jax.nn.log_softmax(out, axis=-1)
-            return -jnp.mean(jnp.take_along_axis(logp, Y[:, None], axis=-1))
+            picked = jnp.take_along_axis(logp, Y[:, None], axis=-1)[:, 0]
+            eps = self.label_smoothing
+            return -jnp.mean((1.0 - eps) * picked + eps * jnp.mean(logp, axis=-1))
         return jnp.mean((out - Y) ** 2)
 
     __call__ = loss
@@ -217,14 +230,15 @@ class _VariationalBase(BaseEstimator):
     def __init__(
         self,
         feature_map: Any = None,
+        feature_scale: Any = "auto",
         ansatz: str = "mps",
         n_layers: int = 1,
         noise: NoiseModel | None = None,
         shots: int | None = None,
         learning_rate: float = 0.05,
-        epochs: int = 100,
+        epochs: int = 200,
         batch_size: int = 32,
-        validation_fraction: float = 0.0,
+        validation_fraction: float = 0.1,
         early_stopping: bool = False,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
@@ -232,6 +246,7 @@ class _VariationalBase(BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.feature_map = feature_map
+        self.feature_scale = feature_scale
         self.ansatz = ansatz
         self.n_layers = n_layers
         self.noise = noise
@@ -254,12 +269,38 @@ class _VariationalBase(BaseEstimator):
         check_real(owner, "learning_rate", self.learning_rate, positive=True)
         check_int(owner, "epochs", self.epochs, 1)
         check_int(owner, "batch_size", self.batch_size, 1)
+        check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
+        if check_real(owner, "tol", self.tol) < 0:
+            raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
+        if isinstance(self.feature_scale, str):
+            if self.feature_scale != "auto":
+                raise ValueError(f"{owner}: feature_scale={self.feature_scale!r} must be "
+                                 "'auto' or a number > 0")
+        else:
+            check_real(owner, "feature_scale", self.feature_scale, positive=True)
         if self.shots is not None and not (is_int(self.shots) and self.shots >= 1):
             raise ValueError(f"{owner}: shots={self.shots!r} must be None (exact) or an "
                              "integer >= 1")
         if self.noise is not None and not isinstance(self.noise, NoiseModel):
             raise ValueError(f"{owner}: noise must be None or a NoiseModel, got "
                              f"{type(self.noise).__name__}")
+
+    def _label_smoothing(self) -> float:
+        return 0.0
+
+    def _fit_input_scaling(self, X: np.ndarray) -> np.ndarray:
+        """Fix ``feature_offset_`` and ``feature_scale_`` from the training data; scaled ``X``."""
+        if isinstance(self.feature_scale, str):  # "auto": standardise, then _AUTO_ANGLE
+            std = X.std(axis=0)
+            self.feature_offset_ = X.mean(axis=0)
+            self.feature_scale_ = _AUTO_ANGLE / np.where(std > 0, std, 1.0)
+        else:
+            self.feature_offset_ = np.zeros(X.shape[1])
+            self.feature_scale_ = np.full(X.shape[1], float(self.feature_scale))
+        return self._scale_inputs(X)
+
+    def _scale_inputs(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.feature_offset_) * self.feature_scale_).astype(real_dtype())
 
     def _encoding(self, n_features: int) -> tuple[Any, Circuit]:
         """The fitted feature map (a fresh copy) and its circuit."""
@@ -292,7 +333,7 @@ class _VariationalBase(BaseEstimator):
         self.circuit_ = variational_circuit(enc, ansatz, int(self.n_layers))
         self.n_qubits_ = n_qubits
         self.readout_wires_ = readout_wires(ansatz, n_qubits, n_readout)
-        self._structure = (enc, ansatz, int(self.n_layers), self.noise)
+        self._structure = (enc, ansatz, int(self.n_layers), self.noise, self._label_smoothing())
         return self._model(n_outputs)
 
     def _check_training_memory(self, model: _Model, batch: int) -> None:
@@ -315,9 +356,10 @@ class _VariationalBase(BaseEstimator):
         self._check_training_memory(model, min(int(self.batch_size), X.shape[0]))
         result = train(model, params, X.astype(rdtype), Y, optimizer=make_optimizer(
             "adam", self.learning_rate), epochs=self.epochs, batch_size=self.batch_size,
-            key=train_key, validation_fraction=self.validation_fraction,
-            early_stopping=self.early_stopping, n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol, verbose=self.verbose, warning_category=ConvergenceWarning)
+            key=train_key,
+            validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+            early_stopping=True, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
+            verbose=self.verbose, warning_category=ConvergenceWarning)
         self.weights_ = np.asarray(result.params["w"])
         self.scale_ = np.asarray(result.params["scale"])
         self.bias_ = np.asarray(result.params["bias"])
@@ -329,13 +371,13 @@ class _VariationalBase(BaseEstimator):
     # -- prediction ------------------------------------------------------------------
     def _model(self, n_outputs: int) -> _Model:
         """The static model of the fitted circuit (rebuilt on demand, never stored)."""
-        enc, ansatz, n_layers, noise = self._structure
+        enc, ansatz, n_layers, noise, smoothing = self._structure
         return _Model(self.circuit_, enc, ansatz, n_layers, tuple(self.readout_wires_),
-                      n_outputs, self._task, noise)
+                      n_outputs, self._task, noise, smoothing)
 
     def _raw_outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False).astype(real_dtype())
+        X = self._scale_inputs(validate_data(self, X, reset=False))
         self._check_params()  # shots may have been set after fit
         params = {"w": jnp.asarray(self.weights_), "scale": jnp.asarray(self.scale_),
                   "bias": jnp.asarray(self.bias_)}
@@ -368,9 +410,22 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
     feature_map : None, str, FeatureMap or Circuit, default None
         The data encoding. ``None`` builds ``AngleEncoding(n_features,
         rotation="ry", feature_scale=1.0)`` in ``fit`` (one qubit per
-        feature; scale the features first, e.g. ``StandardScaler``); a name
-        such as ``"zz"`` builds that registered map with ``n_features``; an
-        instance is cloned. Trainable weights of the map are trained too.
+        feature); a name such as ``"zz"`` builds that registered map with
+        ``n_features``; an instance is cloned. Trainable weights of the map
+        are trained too. The map reads the rescaled features (``feature_scale``).
+    feature_scale : "auto" or float, default "auto"
+        How the features are rescaled before the encoding:
+        :math:`x'_k = (x_k - o_k)\, a_k`. ``"auto"`` fixes, in ``fit`` and from
+        the training data only, :math:`o_k` = the feature's mean and
+        :math:`a_k = 1 / \sigma_k` (its standard deviation; 1 for a constant
+        feature), so one training standard deviation is one radian of an
+        ``RY`` angle: the encoded states spread over the Bloch circle without
+        wrapping around it, and predictions do not depend on how the data were
+        scaled (standardised, min-max or raw give the same model). Measured
+        against 0.5 and 1.5 rad per standard deviation on iris, wine, breast
+        cancer and digits (``PCA(4)``), 1 rad scored best on three of four.
+        A number :math:`c > 0` uses :math:`o_k = 0, a_k = c` (``1.0``: the
+        features as given).
     ansatz : {"mps", "ttn", "hardware_efficient"}, default "mps"
         The trainable circuit (:mod:`qinspired.circuits.ansatz`).
     n_layers : int, default 1
@@ -387,15 +442,29 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
         finite-shot predictions of the same trained circuit.
     learning_rate : float, default 0.05
         Adam step size.
-    epochs : int, default 100
+    epochs : int, default 200
         Maximum number of passes over the data.
     batch_size : int, default 32
         Minibatch size (clipped to the number of samples; see
         :func:`qinspired.training.train` for how batches are drawn).
-    validation_fraction, early_stopping, n_iter_no_change, tol
-        Validation split and early stopping, as in
-        :func:`qinspired.training.train` (the validation score is minus the
-        validation loss).
+    validation_fraction : float, default 0.1
+        Fraction of the training data held out for ``early_stopping``.
+    early_stopping : bool, default False
+        Stop when minus the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and keep the best weights. Otherwise (as
+        ``MLPClassifier``) stop when the mean training loss has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs. Reaching ``epochs`` first
+        warns with :class:`~sklearn.exceptions.ConvergenceWarning`.
+    n_iter_no_change : int, default 10
+        Patience of the stopping rule, in epochs.
+    tol : float, default 1e-4
+        Smallest improvement of the monitored loss that counts.
+    label_smoothing : float, default 0.05
+        Cross-entropy against smoothed labels, :math:`(1 - \varepsilon)\,e_y +
+        \varepsilon / C`, in ``[0, 1)``: it keeps the inverse temperature
+        :math:`s` finite and ``predict_proba`` away from exact 0 and 1 (see
+        the README's "Defaults" section for log-loss and calibration error
+        against ``LogisticRegression``).
     random_state : None, int or Generator
         Seeds the weight initialisation, the minibatches and the shots.
     verbose : bool, default False
@@ -405,14 +474,17 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
     ----------
     classes_ : ndarray of shape (n_classes,)
     circuit_ : Circuit
-        The trained circuit's structure, reading ``x`` and ``weights_``
-        (e.g. ``to_qasm(clf.circuit_, x, clf.weights_)``, or
+        The trained circuit's structure, reading the rescaled features
+        ``x' = (x - feature_offset_) * feature_scale_`` and ``weights_``
+        (e.g. ``to_qasm(clf.circuit_, x', clf.weights_)``, or
         :func:`qinspired.tn.convert.circuit_to_mps` for its MPS).
     weights_ : ndarray of shape (circuit_.n_weights,)
     scale_ : ndarray of shape ()
         The trained inverse temperature :math:`s`.
     bias_ : ndarray of shape (n_classes,)
     feature_map_ : FeatureMap or Circuit
+    feature_offset_, feature_scale_ : ndarray of shape (n_features_in_,)
+        The rescaling :math:`o_k, a_k` fixed in ``fit`` (``feature_scale``).
     n_qubits_ : int
         Qubits simulated: the feature map's, or more when
         :math:`\lceil\log_2 C\rceil` exceeds them.
@@ -420,7 +492,7 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
     loss_curve_ : ndarray of shape (n_iter_,)
         Mean training cross-entropy per epoch.
     validation_scores_ : ndarray
-        Minus the validation loss per epoch (empty without a validation split).
+        Minus the validation loss per epoch (empty without ``early_stopping``).
     n_iter_ : int
     random_seed_ : int
         The seed ``random_state`` resolved to.
@@ -438,6 +510,35 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
 
     _task = "classification"
 
+    def __init__(
+        self,
+        feature_map: Any = None,
+        feature_scale: Any = "auto",
+        ansatz: str = "mps",
+        n_layers: int = 1,
+        noise: NoiseModel | None = None,
+        shots: int | None = None,
+        learning_rate: float = 0.05,
+        epochs: int = 200,
+        batch_size: int = 32,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = False,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        label_smoothing: float = 0.05,
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            feature_map, feature_scale, ansatz, n_layers, noise, shots, learning_rate, epochs,
+            batch_size, validation_fraction, early_stopping, n_iter_no_change, tol,
+            random_state, verbose)
+        self.label_smoothing = label_smoothing
+
+    def _label_smoothing(self) -> float:
+        return float(check_in_range(type(self).__name__, "label_smoothing",
+                                    self.label_smoothing, 0.0, 1.0, high_open=True))
+
     def fit(self, X: Any, y: Any) -> VariationalCircuitClassifier:
         """Train the circuit on ``X`` (n_samples, n_features) and labels ``y``."""
         self._check_params()
@@ -451,7 +552,7 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
         n_readout = max(1, math.ceil(math.log2(n_classes)))
         model = self._build(X.shape[1], n_readout, n_classes)
         head = {"scale": float(2 * n_classes), "bias": np.zeros(n_classes)}
-        self._train(model, X, y_enc.astype(np.int32), head)
+        self._train(model, self._fit_input_scaling(X), y_enc.astype(np.int32), head)
         set_provenance(self, X, y, self.random_seed_)
         return self
 
@@ -485,15 +586,16 @@ class VariationalCircuitRegressor(RegressorMixin, _VariationalBase):
 
     Parameters
     ----------
-    feature_map, ansatz, n_layers, noise, shots, learning_rate, epochs, batch_size,
-    validation_fraction, early_stopping, n_iter_no_change, tol, random_state, verbose
+    feature_map, feature_scale, ansatz, n_layers, noise, shots, learning_rate, epochs,
+    batch_size, validation_fraction, early_stopping, n_iter_no_change, tol, random_state,
+    verbose
         As for :class:`VariationalCircuitClassifier`. With ``shots``,
         :math:`\langle Z\rangle` is estimated from ``shots`` samples.
 
     Attributes
     ----------
-    circuit_, weights_, feature_map_, n_qubits_, readout_wires_, loss_curve_,
-    validation_scores_, n_iter_, random_seed_, n_features_in_
+    circuit_, weights_, feature_map_, feature_offset_, feature_scale_, n_qubits_,
+    readout_wires_, loss_curve_, validation_scores_, n_iter_, random_seed_, n_features_in_
         As for :class:`VariationalCircuitClassifier` (the loss is the mean
         squared error of the standardised targets).
     scale_, bias_ : ndarray of shape (n_outputs,)
@@ -526,7 +628,7 @@ class VariationalCircuitRegressor(RegressorMixin, _VariationalBase):
         model = self._build(X.shape[1], n_outputs, n_outputs)
         head = {"scale": np.ones(n_outputs), "bias": np.zeros(n_outputs)}
         Ys = ((Y - self.y_mean_) / self.y_scale_).astype(real_dtype())
-        self._train(model, X, Ys, head)
+        self._train(model, self._fit_input_scaling(X), Ys, head)
         set_provenance(self, X, y, self.random_seed_)
         return self
 
