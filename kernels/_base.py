@@ -205,7 +205,7 @@ class QuantumKernel(Params):
         return self
 
     def fit(self, X: Any, y: Any = None) -> "QuantumKernel":
-        """Fix the feature map's bandwidth from training data (``feature_map_``); return ``self``."""
+        """Fix the feature map's bandwidth from training data (``feature_map_``); return self."""
         self._fit_feature_map(self._check_x(X, "X"))
         return self
 

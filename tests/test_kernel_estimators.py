@@ -146,8 +146,8 @@ def test_svc_binary_matches_closed_form_angle_kernel(x64):
     X = rng.uniform(0, np.pi, (40, 3))
     y = np.where(np.cos(X[:, 0]) * np.sin(X[:, 2]) > 0, 7, -1)
     X_test = rng.uniform(0, np.pi, (12, 3))
-    clf = QuantumKernelSVC(FidelityKernel(AngleEncoding(3, feature_scale=1.0)), C=3.0, class_weight="balanced",
-                           tol=TOL)
+    clf = QuantumKernelSVC(FidelityKernel(AngleEncoding(3, feature_scale=1.0)), C=3.0,
+                           class_weight="balanced", tol=TOL)
     clf.fit(X, y)
     ref = SVC(kernel="precomputed", C=3.0, class_weight="balanced", tol=TOL)
     ref.fit(angle_gram(X, X), y)
@@ -412,7 +412,8 @@ def test_kernel_object_works_as_sklearn_svc_kernel(x64):
     X = rng.uniform(0, np.pi, (30, 2))
     y = (np.cos(X[:, 0]) > np.cos(X[:, 1])).astype(int)
     X_test = rng.uniform(0, np.pi, (9, 2))
-    svc = SVC(kernel=FidelityKernel(AngleEncoding(2, feature_scale=1.0)), tol=TOL).fit(X, y)  # calls k(X, X_fit)
+    kernel = FidelityKernel(AngleEncoding(2, feature_scale=1.0))
+    svc = SVC(kernel=kernel, tol=TOL).fit(X, y)  # calls k(X, X_fit)
     ref = SVC(kernel="precomputed", tol=TOL).fit(angle_gram(X, X), y)
     np.testing.assert_allclose(svc.decision_function(X_test),
                                ref.decision_function(angle_gram(X_test, X)), atol=1e-8)

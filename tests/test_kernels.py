@@ -145,7 +145,8 @@ def test_circuit_mode_applies_readout_error_to_the_measured_bits():
 def test_depolarizing_mitigation_undoes_global_depolarizing_noise(mode):
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(0.2))
     X, Y = RNG.uniform(0, 3, (5, 1)), RNG.uniform(0, 3, (3, 1))
-    k = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, mode=mode, mitigation="depolarizing")
+    k = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, mode=mode,
+                       mitigation="depolarizing")
     exact = FidelityKernel(AngleEncoding(1, feature_scale=1.0))
     np.testing.assert_allclose(k(X, Y), exact(X, Y), atol=2e-5)
     np.testing.assert_allclose(k(X), exact(X), atol=2e-5)
@@ -175,7 +176,8 @@ def test_swap_test_shots_for_noisy_states_are_unbiased():
     shots, p = 400, 0.1
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(p))
     X, Y = RNG.uniform(0, 3, (30, 1)), RNG.uniform(0, 3, (30, 1))
-    est = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, shots=shots, random_state=0)(X, Y)
+    est = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, shots=shots,
+                         random_state=0)(X, Y)
     exact = _one_qubit_depolarized(p, X, Y)
     p0 = (1 + exact) / 2
     var = 4 * p0 * (1 - p0) / shots
@@ -185,15 +187,17 @@ def test_swap_test_shots_for_noisy_states_are_unbiased():
 def test_shots_are_reproducible_from_the_seed():
     k = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=50, random_state=11)
     np.testing.assert_array_equal(k(X3[:, :2]), k(X3[:, :2]))
-    other = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=50, random_state=12)(X3[:, :2])
+    other = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=50,
+                           random_state=12)(X3[:, :2])
     assert not np.array_equal(k(X3[:, :2]), other)
     K = k(X3[:, :2])
     np.testing.assert_array_equal(K, K.T)
 
 
 def test_psd_repair_clips_negative_eigenvalues():
-    K = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=5, random_state=0, psd_repair=True)(
-        RNG.uniform(0, 3, (20, 2)))
+    kernel = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=5, random_state=0,
+                            psd_repair=True)
+    K = kernel(RNG.uniform(0, 3, (20, 2)))
     assert np.linalg.eigvalsh(K).min() > -1e-10
     A = np.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3, -1 -> keep 3 along (1, 1)/sqrt 2
     np.testing.assert_allclose(psd_repair(A), np.full((2, 2), 1.5), atol=1e-12)
