@@ -147,8 +147,6 @@ class FeatureMap(Params):
         if arr.ndim != 2 or arr.shape[1] != int(self.n_features) or arr.shape[0] < 1:
             raise ValueError(f"{owner}.fit: X must have shape (n_samples >= 1, "
                              f"{self.n_features}), got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{owner}.fit: X contains NaN or infinity")
         for key in ("_circuit_cache",) + _FITTED:
             self.__dict__.pop(key, None)
         if getattr(self, "feature_scale", None) == "auto":
