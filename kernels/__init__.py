@@ -19,10 +19,12 @@ Always import it as ``qinspired.kernels``, never as ``kernels``.
 from qinspired.kernels._base import KernelStates, QuantumKernel
 from qinspired.kernels.diagnostics import (
     KernelConcentration,
+    KernelConcentrationWarning,
     effective_dimension,
     geometric_difference,
     kernel_concentration,
     kernel_target_alignment,
+    warn_if_concentrated,
 )
 from qinspired.kernels.fidelity import FidelityKernel, psd_repair
 from qinspired.kernels.fourier import (
@@ -41,6 +43,7 @@ from qinspired.kernels.projected import ProjectedKernel
 __all__ = [
     "FidelityKernel",
     "KernelConcentration",
+    "KernelConcentrationWarning",
     "KernelStates",
     "PAULI_ENCODING_GATES",
     "ProjectedKernel",
@@ -58,4 +61,5 @@ __all__ = [
     "pauli_encoding_coefficients",
     "psd_repair",
     "sample_frequencies",
+    "warn_if_concentrated",
 ]

@@ -7,10 +7,19 @@ data, :meth:`QuantumKernel.gram` turns two sets of states into a Gram matrix
 (tiled and sharded by :func:`qinspired.kernels.gram.gram_matrix`), and
 ``kernel(X, Y)`` does both. Estimators call the steps apart so that the
 training states are simulated once, at fit time.
+
+:meth:`QuantumKernel.fit` fixes the feature map's data-dependent bandwidth
+(``feature_scale="auto"``, see :class:`~qinspired.feature_maps.FeatureMap`) from
+the training data and keeps the fitted map as ``feature_map_``; the states of
+later data use it. An unfitted kernel called as ``k(X, Y)`` fixes it from ``Y``
+(``X`` when ``Y`` is omitted), the training set in scikit-learn's
+``SVC(kernel=k)`` convention, never the test batch; :meth:`QuantumKernel.states`
+of an unfitted kernel encodes the data as given.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -74,6 +83,9 @@ class QuantumKernel(Params):
     # -- configuration ---------------------------------------------------------------
 
     def _feature_map(self, n_features: int | None) -> Any:
+        fitted = self.__dict__.get("feature_map_")
+        if fitted is not None:
+            return fitted
         fm = self.feature_map
         if fm is None:
             if n_features is None:
@@ -81,8 +93,16 @@ class QuantumKernel(Params):
                                  "number of features; call the kernel on data first")
             from qinspired.feature_maps import ZZFeatureMap
 
-            return ZZFeatureMap(n_features, reps=2, entanglement="linear")
+            return ZZFeatureMap(n_features)
         return fm
+
+    def _fit_feature_map(self, X: np.ndarray) -> None:
+        """Set ``feature_map_``: a fitted copy of the feature map (or the default one)."""
+        self.__dict__.pop("feature_map_", None)
+        fm = self._feature_map(X.shape[1])
+        if callable(getattr(fm, "fit", None)) and hasattr(fm, "get_params"):
+            fm = type(fm)(**fm.get_params(deep=False)).fit(X)
+        self.feature_map_ = fm
 
     def circuit(self, n_features: int | None = None) -> Circuit:
         """The feature-map circuit (``n_features`` builds the default map)."""
@@ -178,9 +198,15 @@ class QuantumKernel(Params):
         """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
         raise NotImplementedError
 
+    def set_params(self, **params: Any) -> "QuantumKernel":
+        """Set parameters; a new configuration forgets what :meth:`fit` fixed."""
+        super().set_params(**params)
+        self.__dict__.pop("feature_map_", None)
+        return self
+
     def fit(self, X: Any, y: Any = None) -> "QuantumKernel":
-        """Fix what the kernel learns from training data (nothing here); return ``self``."""
-        self._check_x(X, "X")
+        """Fix the feature map's bandwidth from training data (``feature_map_``); return self."""
+        self._fit_feature_map(self._check_x(X, "X"))
         return self
 
     def fit_states(self, X: Any) -> KernelStates:
@@ -204,7 +230,12 @@ class QuantumKernel(Params):
         numpy.ndarray, shape (n_X, n_Y)
         """
         X = self._check_x(X, "X")
+        if Y is not None:
+            Y = self._check_x(Y, "Y", X.shape[1])
+        kernel = self
+        if "feature_map_" not in self.__dict__:
+            kernel = copy.copy(self)
+            kernel._fit_feature_map(X if Y is None else Y)
         if Y is None:
-            return self.gram(self.states(X), None, out=out)
-        Y = self._check_x(Y, "Y", X.shape[1])
-        return self.gram(self.states(X), self.states(Y), out=out)
+            return kernel.gram(kernel.states(X), None, out=out)
+        return kernel.gram(kernel.states(X), kernel.states(Y), out=out)

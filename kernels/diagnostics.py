@@ -6,7 +6,9 @@ symmetric where the quantity needs it):
 
 - :func:`kernel_concentration`: mean and variance of the off-diagonal entries,
   the quantity whose exponential decay signals exponential concentration of a
-  quantum kernel [1]_;
+  quantum kernel [1]_; :func:`warn_if_concentrated` issues a
+  :class:`KernelConcentrationWarning` when a fidelity Gram matrix's mean is
+  near that of random states;
 - :func:`kernel_target_alignment`: how well :math:`K` matches the ideal
   kernel of the labels, plain [2]_ or centred [3]_;
 - :func:`geometric_difference`: :math:`g_{CQ}`, how much better a quantum
@@ -36,6 +38,7 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,13 +47,22 @@ from qinspired._validation import as_float_array, check_real
 
 __all__ = [
     "KernelConcentration",
+    "KernelConcentrationWarning",
     "effective_dimension",
     "geometric_difference",
     "kernel_concentration",
     "kernel_target_alignment",
+    "warn_if_concentrated",
 ]
 
 _SYM_RTOL = 1e-5
+
+#: :func:`warn_if_concentrated` warns below this multiple of the random-state value 2**-n.
+CONCENTRATION_FACTOR = 1.5
+
+
+class KernelConcentrationWarning(UserWarning):
+    """A fidelity Gram matrix is concentrated: it cannot discriminate the data."""
 
 
 class KernelConcentration(NamedTuple):
@@ -376,3 +388,64 @@ def effective_dimension(K: Any, regularization: float | None = None) -> float:
         return float(np.sum(tails / np.arange(vals.size, 0, -1)))
     lam = check_real("effective_dimension", "regularization", regularization, positive=True)
     return float(np.sum(vals / (vals + lam)))
+
+
+def warn_if_concentrated(K: Any, dimension: int, *, factor: float = CONCENTRATION_FACTOR,
+                         stacklevel: int = 2) -> bool:
+    r"""Warn when a fidelity Gram matrix is concentrated near the random-state value.
+
+    Two independent Haar-random states of dimension :math:`d = 2^n` have
+    :math:`\mathbb{E}\,|\langle\psi|\phi
+angle|^2 = 1/d`. When the mean
+    off-diagonal entry :math:`\mu` of the training Gram matrix is below
+    ``factor / d``, the feature map scatters the training points like random
+    states and the kernel cannot tell them apart: a
+    :class:`KernelConcentrationWarning` says so, with the numbers and the usual
+    remedy (a smaller ``feature_scale``, or ``"auto"``). One qubit
+    (:math:`d \le 2`) is not checked: its states cannot concentrate. The factor
+    is measured on diabetes (4 standardised principal components, ZZ map,
+    :math:`d = 16`, kernel SVR): :math:`\mu d` = 1.2 at ``feature_scale=1``
+    and 1.4 at 0.5 (:math:`R^2 \le 0`: warned), 2.2 at 0.3 (:math:`R^2` =
+    0.04) and 8.9 at ``"auto"``; the RY angle encoding at scale 1 on
+    :math:`[0, \pi]^2` has :math:`\mu d = 1.95` and learns well.
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        The Gram matrix of the training data (:math:`N \ge 2` to be checked).
+    dimension : int
+        Hilbert-space dimension :math:`d` of the feature-map states.
+    factor : float, default 1.5
+        The threshold, in units of :math:`1/d`.
+    stacklevel : int, default 2
+        Passed to :func:`warnings.warn`.
+
+    Returns
+    -------
+    bool
+        Whether the warning was issued.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_concentrated([[1.0, 0.07], [0.07, 1.0]], 16)
+    True
+    >>> caught[0].category.__name__
+    'KernelConcentrationWarning'
+    """
+    d = float(dimension)
+    arr = np.asarray(K, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] < 2 or d <= 2:
+        return False
+    mean = kernel_concentration(arr).mean
+    if mean >= factor / d:
+        return False
+    warnings.warn(
+        f"the fidelity kernel is concentrated: its mean off-diagonal entry on the training "
+        f"data is {mean:.3g}, below {factor:g} * 2**-n = {factor / d:.3g} (random states "
+        f"give 2**-n = {1 / d:.3g}), so it cannot discriminate the training points; use a "
+        "smaller feature_scale (or feature_scale='auto') or fewer qubits",
+        KernelConcentrationWarning, stacklevel=stacklevel)
+    return True

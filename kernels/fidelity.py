@@ -155,8 +155,8 @@ class FidelityKernel(QuantumKernel):
     ----------
     feature_map : FeatureMap or Circuit, optional
         The encoding :math:`U(x)`. ``None`` uses
-        ``ZZFeatureMap(n_features, reps=2, entanglement="linear")``, built from
-        the data.
+        ``ZZFeatureMap(n_features)`` (two reps, linear entanglement,
+        ``feature_scale="auto"``), built from the data.
     weights : array_like, optional
         Values of the feature map's trainable weights, if it has any.
     backend : {"auto", "statevector", "product", "mps", "density"}, default "auto"
@@ -201,12 +201,18 @@ class FidelityKernel(QuantumKernel):
     random_state : int, Generator or None, default None
         Seed of the shot noise; an int gives the same estimates on every call.
 
+    Attributes
+    ----------
+    feature_map_ : FeatureMap or Circuit
+        The feature map in use, its ``feature_scale="auto"`` fixed from the
+        training data (set by :meth:`fit`; see :mod:`qinspired.kernels._base`).
+
     Examples
     --------
     >>> import numpy as np
     >>> from qinspired import AngleEncoding
     >>> from qinspired.kernels import FidelityKernel
-    >>> k = FidelityKernel(AngleEncoding(2))
+    >>> k = FidelityKernel(AngleEncoding(2, feature_scale=1.0))
     >>> X = np.array([[0.0, 0.0], [np.pi, 0.0]])
     >>> np.round(k(X), 6).tolist()   # RY encoding: prod_q cos^2((x_q - y_q) / 2)
     [[1.0, 0.0], [0.0, 1.0]]

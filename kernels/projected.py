@@ -77,8 +77,9 @@ class ProjectedKernel(QuantumKernel):
     Parameters
     ----------
     feature_map : FeatureMap or Circuit, optional
-        The encoding. ``None`` uses ``ZZFeatureMap(n_features, reps=2,
-        entanglement="linear")``, built from the data.
+        The encoding. ``None`` uses ``ZZFeatureMap(n_features)``
+        (two reps, linear entanglement, ``feature_scale="auto"``), built
+        from the data.
     gamma : float or "scale", default "scale"
         Bandwidth :math:`\gamma > 0`, or ``"scale"`` to fix it from the
         training data at :meth:`fit` time (see the module documentation).
@@ -107,13 +108,16 @@ class ProjectedKernel(QuantumKernel):
     ----------
     gamma_ : float
         The bandwidth in use (set by :meth:`fit`).
+    feature_map_ : FeatureMap or Circuit
+        The feature map in use, its ``feature_scale="auto"`` fixed from the
+        training data (set by :meth:`fit`).
 
     Examples
     --------
     >>> import numpy as np
     >>> from qinspired import AngleEncoding
     >>> from qinspired.kernels import ProjectedKernel
-    >>> k = ProjectedKernel(AngleEncoding(1), gamma=1.0)
+    >>> k = ProjectedKernel(AngleEncoding(1, feature_scale=1.0), gamma=1.0)
     >>> X = np.array([[0.0], [np.pi]])   # Bloch vectors (0, 0, 1) and (0, 0, -1)
     >>> np.round(k(X), 4).tolist()        # exp(-1 * 0.5 * 4)
     [[1.0, 0.1353], [0.1353, 1.0]]
@@ -173,6 +177,7 @@ class ProjectedKernel(QuantumKernel):
     def fit_states(self, X: Any) -> KernelStates:
         """Fix ``gamma_`` from ``X`` and return its Bloch-vector states (simulated once)."""
         self.__dict__.pop("gamma_", None)
+        self._fit_feature_map(self._check_x(X, "X"))
         states = self.states(X)
         self.gamma_ = self._gamma_from(states)
         return states

@@ -11,8 +11,11 @@ Wire 0 is the most significant bit of the amplitude index (Qiskit: the reverse).
 
 Every map but :class:`AmplitudeEncoding` has a bandwidth ``feature_scale`` :math:`s` that
 multiplies the data before encoding: without it fidelity kernels concentrate
-(off-diagonal entries near :math:`2^{-n}`) [1]_. With ``feature_scale=1`` the
-maps equal their references exactly.
+(off-diagonal entries near :math:`2^{-n}`) [1]_. The default ``"auto"`` is fixed
+from training data by :meth:`FeatureMap.fit` (per-feature standardisation to a
+measured bandwidth, see :class:`FeatureMap`); the kernel estimators call it in
+their ``fit``. With ``feature_scale=1`` (or ``"auto"`` before ``fit``) the maps
+equal their references exactly.
 
 References
 ----------
@@ -40,7 +43,7 @@ from qinspired._validation import (
     is_traced,
 )
 from qinspired._feature_map_base import FeatureMap
-from qinspired.circuits.circuit import Angle, Circuit, Factor, feature, weight
+from qinspired.circuits.circuit import Angle, Circuit, weight
 from qinspired.circuits.statevector import complex_dtype
 
 __all__ = [
@@ -107,11 +110,11 @@ def _pairs(owner: str, spec: Any, n: int, offset: int = 0,
     return _check_tuples(owner, spec, n, 2)
 
 
-def _term_angle(support: Sequence[int], alpha: float, s: float) -> Angle:
-    """``alpha * phi_S(s x)``: ``s x_i`` for one qubit, ``prod_k (pi - s x_k)`` otherwise."""
+def _term_angle(fm: FeatureMap, support: Sequence[int], alpha: float) -> Angle:
+    """``alpha * phi_S(u)``: ``u_i`` for one qubit, ``prod_k (pi - u_k)`` otherwise."""
     if len(support) == 1:
-        return feature(support[0], scale=alpha * s)
-    return Angle(tuple(Factor("x", k, -s, math.pi) for k in support), alpha, 0.0)
+        return Angle((fm._factor(support[0]),), alpha, 0.0)
+    return Angle(tuple(fm._factor(k, -1.0, math.pi) for k in support), alpha, 0.0)
 
 
 def _pauli_block(ops: list, label: str, support: tuple[int, ...], angle: Angle) -> None:
@@ -148,8 +151,9 @@ class AngleEncoding(FeatureMap):
         Number of features :math:`d`; also the number of qubits.
     rotation : {"ry", "rx", "rz"}, default "ry"
         The encoding rotation.
-    feature_scale : float, default 1.0
-        Bandwidth :math:`c > 0`.
+    feature_scale : float or "auto", default "auto"
+        Bandwidth :math:`c > 0`, or ``"auto"``, fixed from training data by
+        :meth:`~FeatureMap.fit` (see :class:`FeatureMap`).
 
     References
     ----------
@@ -165,8 +169,10 @@ class AngleEncoding(FeatureMap):
     """
 
     name = "angle"
+    auto_scale = 0.7
 
-    def __init__(self, n_features: int, rotation: str = "ry", feature_scale: float = 1.0) -> None:
+    def __init__(self, n_features: int, rotation: str = "ry",
+                 feature_scale: float | str = "auto") -> None:
         self.n_features = n_features
         self.rotation = rotation
         self.feature_scale = feature_scale
@@ -174,12 +180,12 @@ class AngleEncoding(FeatureMap):
     def _check(self) -> None:
         self._n()
         check_choice("AngleEncoding", "rotation", self.rotation, ("rx", "ry", "rz"))
-        check_real("AngleEncoding", "feature_scale", self.feature_scale, positive=True)
+        self._check_scale()
 
     def _build(self) -> Circuit:
         n, rot = int(self.n_features), self.rotation.lower()
         ops: list = [("h", q) for q in range(n)] if rot == "rz" else []
-        ops += [(rot, q, feature(q, scale=float(self.feature_scale))) for q in range(n)]
+        ops += [(rot, q, Angle((self._factor(q),))) for q in range(n)]
         return Circuit(n, ops, n_features=n)
 
 
@@ -222,8 +228,9 @@ class PauliFeatureMap(FeatureMap):
         given); or a dict ``{k: tuples}`` as in Qiskit.
     alpha : float, default 2.0
         Rotation factor :math:`\alpha`.
-    feature_scale : float, default 1.0
-        Bandwidth :math:`s > 0`.
+    feature_scale : float or "auto", default "auto"
+        Bandwidth :math:`s > 0`, or ``"auto"``, fixed from training data by
+        :meth:`~FeatureMap.fit` (see :class:`FeatureMap`).
 
     References
     ----------
@@ -240,7 +247,7 @@ class PauliFeatureMap(FeatureMap):
 
     def __init__(self, n_features: int, reps: int = 2, paulis: Sequence[str] = ("Z", "ZZ"),
                  entanglement: Any = "full", alpha: float = 2.0,
-                 feature_scale: float = 1.0) -> None:
+                 feature_scale: float | str = "auto") -> None:
         self.n_features = n_features
         self.reps = reps
         self.paulis = paulis
@@ -283,18 +290,18 @@ class PauliFeatureMap(FeatureMap):
         owner = type(self).__name__
         check_int(owner, "reps", self.reps, 1)
         check_real(owner, "alpha", self.alpha)
-        check_real(owner, "feature_scale", self.feature_scale, positive=True)
+        self._check_scale()
         for rep, label in itertools.product(range(min(int(self.reps), 2)), self._labels()):
             self._tuples(len(label), rep)
 
     def _build(self) -> Circuit:
-        n, alpha, s = int(self.n_features), float(self.alpha), float(self.feature_scale)
+        n, alpha = int(self.n_features), float(self.alpha)
         ops: list = []
         for rep in range(int(self.reps)):
             ops.extend(("h", q) for q in range(n))
             for label in self._labels():
                 for support in self._tuples(len(label), rep):
-                    _pauli_block(ops, label, support, _term_angle(support, alpha, s))
+                    _pauli_block(ops, label, support, _term_angle(self, support, alpha))
         return Circuit(n, ops, n_features=n)
 
 
@@ -315,7 +322,11 @@ class ZZFeatureMap(PauliFeatureMap):
     simulated as one Hadamard layer and one phase vector. With
     ``feature_scale=1`` it equals Qiskit's ``zz_feature_map(n, reps,
     entanglement, alpha)`` (qubit order reversed); unlike Qiskit it allows
-    ``n_features=1`` (no pairs).
+    ``n_features=1`` (no pairs), and its default entanglement is
+    ``"linear"`` (Qiskit: ``"full"``), the map of the kernel estimators'
+    default kernel: :math:`n - 1` pairs instead of :math:`n(n-1)/2`, cheap for
+    the MPS backend, and 2-4 points more accurate in the measurements of
+    :class:`FeatureMap`.
 
     Parameters
     ----------
@@ -323,13 +334,14 @@ class ZZFeatureMap(PauliFeatureMap):
         Number of features; also the number of qubits.
     reps : int, default 2
         Number of repetitions.
-    entanglement : str or sequence of pairs, default "full"
+    entanglement : str or sequence of pairs, default "linear"
         ``"full"``, ``"linear"``, ``"reverse_linear"``, ``"circular"``,
         ``"sca"`` (Qiskit's pair orders) or explicit pairs.
     alpha : float, default 2.0
         Rotation factor :math:`\alpha`.
-    feature_scale : float, default 1.0
-        Bandwidth :math:`s > 0`.
+    feature_scale : float or "auto", default "auto"
+        Bandwidth :math:`s > 0`, or ``"auto"``, fixed from training data by
+        :meth:`~FeatureMap.fit` (see :class:`FeatureMap`).
 
     References
     ----------
@@ -343,8 +355,8 @@ class ZZFeatureMap(PauliFeatureMap):
 
     name = "zz"
 
-    def __init__(self, n_features: int, reps: int = 2, entanglement: Any = "full",
-                 alpha: float = 2.0, feature_scale: float = 1.0) -> None:
+    def __init__(self, n_features: int, reps: int = 2, entanglement: Any = "linear",
+                 alpha: float = 2.0, feature_scale: float | str = "auto") -> None:
         self.n_features = n_features
         self.reps = reps
         self.entanglement = entanglement
@@ -385,8 +397,9 @@ class IQPFeatureMap(FeatureMap):
     interactions : str or sequence of pairs, default "full"
         ``"full"`` (all pairs), ``"linear"`` (neighbours), ``"circular"``
         (neighbours and ``(n-1, 0)``) or explicit pairs :math:`E`.
-    feature_scale : float, default 1.0
-        Bandwidth :math:`s > 0`.
+    feature_scale : float or "auto", default "auto"
+        Bandwidth :math:`s > 0`, or ``"auto"``, fixed from training data by
+        :meth:`~FeatureMap.fit` (see :class:`FeatureMap`).
 
     References
     ----------
@@ -400,9 +413,10 @@ class IQPFeatureMap(FeatureMap):
     """
 
     name = "iqp"
+    auto_scale = 0.2
 
     def __init__(self, n_features: int, reps: int = 2, interactions: Any = "full",
-                 feature_scale: float = 1.0) -> None:
+                 feature_scale: float | str = "auto") -> None:
         self.n_features = n_features
         self.reps = reps
         self.interactions = interactions
@@ -415,16 +429,16 @@ class IQPFeatureMap(FeatureMap):
     def _check(self) -> None:
         self._n()
         check_int("IQPFeatureMap", "reps", self.reps, 1)
-        check_real("IQPFeatureMap", "feature_scale", self.feature_scale, positive=True)
+        self._check_scale()
         self._interaction_pairs()
 
     def _build(self) -> Circuit:
-        n, s = int(self.n_features), float(self.feature_scale)
+        n = int(self.n_features)
         ops: list = []
         for _ in range(int(self.reps)):
             ops.extend(("h", q) for q in range(n))
-            ops.extend(("rz", q, feature(q, scale=s)) for q in range(n))
-            ops.extend(("rzz", (i, j), Angle((Factor("x", i, s), Factor("x", j, s))))
+            ops.extend(("rz", q, Angle((self._factor(q),))) for q in range(n))
+            ops.extend(("rzz", (i, j), Angle((self._factor(i), self._factor(j))))
                        for i, j in self._interaction_pairs())
         return Circuit(n, ops, n_features=n)
 
@@ -466,8 +480,9 @@ class HardwareEfficientEncoding(FeatureMap):
         Include the trainable rotations.
     data_rotation : {"ry", "rx"}, default "ry"
         The gate encoding each feature.
-    feature_scale : float, default 1.0
-        Bandwidth :math:`s > 0`.
+    feature_scale : float or "auto", default "auto"
+        Bandwidth :math:`s > 0`, or ``"auto"``, fixed from training data by
+        :meth:`~FeatureMap.fit` (see :class:`FeatureMap`).
 
     References
     ----------
@@ -482,12 +497,13 @@ class HardwareEfficientEncoding(FeatureMap):
     """
 
     name = "hardware_efficient"
+    auto_scale = 0.3
 
     def __init__(self, n_features: int, n_layers: int = 2,
                  rotations: Sequence[str] = ("ry", "rz"), entangler: str = "cx",
                  entanglement: Any = "linear", data_reuploading: bool = True,
                  trainable: bool = True, data_rotation: str = "ry",
-                 feature_scale: float = 1.0) -> None:
+                 feature_scale: float | str = "auto") -> None:
         self.n_features = n_features
         self.n_layers = n_layers
         self.rotations = rotations
@@ -519,15 +535,16 @@ class HardwareEfficientEncoding(FeatureMap):
         self._rotations()
         check_choice(owner, "entangler", self.entangler, ("cx", "cz", "cy"))
         check_choice(owner, "data_rotation", self.data_rotation, ("ry", "rx"))
-        check_real(owner, "feature_scale", self.feature_scale, positive=True)
+        self._check_scale()
 
     def _build(self) -> Circuit:
-        n, s = int(self.n_features), float(self.feature_scale)
+        n = int(self.n_features)
         rots = self._rotations() if self.trainable else []
         ops: list = []
         for layer in range(int(self.n_layers)):
             if layer == 0 or self.data_reuploading:
-                ops.extend((self.data_rotation.lower(), q, feature(q, scale=s)) for q in range(n))
+                ops.extend((self.data_rotation.lower(), q, Angle((self._factor(q),)))
+                           for q in range(n))
             for r, rot in enumerate(rots):
                 ops.extend((rot, q, weight((layer * n + q) * len(rots) + r)) for q in range(n))
             ops.extend((self.entangler.lower(), pair)
@@ -701,7 +718,7 @@ def make_feature_map(name: str, **params: Any) -> FeatureMap:
     Examples
     --------
     >>> make_feature_map("zz", n_features=2, reps=1)
-    ZZFeatureMap(n_features=2, reps=1, entanglement='full', alpha=2.0, feature_scale=1.0)
+    ZZFeatureMap(n_features=2, reps=1, entanglement='linear', alpha=2.0, feature_scale='auto')
     """
     key = name.lower() if isinstance(name, str) else name
     if key not in FEATURE_MAPS:

@@ -418,3 +418,49 @@ def test_bad_parameters_raise_when_built(cls, kwargs, match):
             fm.circuit
     with pytest.raises(ValueError, match=match):
         make_feature_map(cls.name, **kwargs)
+
+
+# -- feature_scale="auto" -----------------------------------------------------------------
+
+_AUTO_MAPS = [lambda s: ZZFeatureMap(3, feature_scale=s),
+              lambda s: IQPFeatureMap(3, reps=1, feature_scale=s),
+              lambda s: AngleEncoding(3, feature_scale=s),
+              lambda s: HardwareEfficientEncoding(3, n_layers=1, trainable=False, feature_scale=s)]
+
+
+@pytest.mark.parametrize("make", _AUTO_MAPS)
+def test_auto_scale_is_the_reference_map_on_standardised_angles(make):
+    rng = np.random.default_rng(3)
+    X = rng.normal([10.0, -2.0, 0.0], [30.0, 0.1, 1.0], (12, 3))
+    fm = make("auto")
+    np.testing.assert_allclose(statevector(fm, X[:4]), statevector(make(1.0), X[:4]), atol=1e-6)
+    fm.fit(X)
+    angles = np.pi / 2 + type(fm).auto_scale * (X - X.mean(axis=0)) / X.std(axis=0)
+    np.testing.assert_allclose(statevector(fm, X), statevector(make(1.0), angles), atol=1e-5)
+    scaled = make("auto").fit(5.0 * X + 7.0)  # an affine rescaling: the same states
+    np.testing.assert_allclose(statevector(scaled, 5.0 * X + 7.0), statevector(fm, X), atol=1e-5)
+
+
+def test_auto_fit_state_in_equality_and_set_params():
+    X = np.random.default_rng(4).normal(size=(6, 2))
+    fitted = ZZFeatureMap(2).fit(X)
+    assert fitted != ZZFeatureMap(2) and fitted == ZZFeatureMap(2).fit(X)
+    assert ZZFeatureMap(2, feature_scale=0.5).fit(X) == ZZFeatureMap(2, feature_scale=0.5)
+    constant = ZZFeatureMap(2).fit(np.column_stack([X[:, 0], np.full(6, 3.0)]))
+    assert constant.feature_std_[1] == 1.0  # a constant feature is centred, not divided by 0
+    fitted.set_params(reps=1)
+    assert not hasattr(fitted, "feature_mean_") and fitted == ZZFeatureMap(2, reps=1)
+
+
+@pytest.mark.parametrize("bad, match", [("scale", "must be a number > 0 or 'auto'"),
+                                        (-1.0, "finite number > 0")])
+def test_bad_feature_scale_is_reported(bad, match):
+    with pytest.raises(ValueError, match=match):
+        ZZFeatureMap(2, feature_scale=bad).circuit
+
+
+def test_fit_checks_the_data():
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples >= 1, 3\)"):
+        ZZFeatureMap(3).fit(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="NaN or inf"):
+        ZZFeatureMap(2).fit(np.array([[0.0, np.nan]]))

@@ -21,7 +21,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_breast_cancer
 from sklearn.decomposition import PCA, KernelPCA
 from sklearn.kernel_ridge import KernelRidge
-from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
@@ -111,11 +111,6 @@ def _expected_failures(estimator) -> dict[str, str]:
     failures = {"check_sample_weight_equivalence_on_dense_data": _THIRTY_QUBITS}
     if isinstance(estimator, (QuantumKernelSVC, QuantumKernelSVR)):
         failures["check_sample_weight_equivalence_on_dense_data"] += "; also " + _LIBSVM_WEIGHTS
-    if isinstance(estimator, QuantumKernelSVC):
-        failures["check_classifiers_train"] = (
-            "the default kernel's ZZFeatureMap at feature_scale=1 is too oscillatory for the "
-            "check's standardised blobs (training accuracy 0.57 < 0.83; feature_scale=0.2 "
-            "gives 0.91): the default has no data-adapted bandwidth")
     return failures
 
 
@@ -151,8 +146,8 @@ def test_svc_binary_matches_closed_form_angle_kernel(x64):
     X = rng.uniform(0, np.pi, (40, 3))
     y = np.where(np.cos(X[:, 0]) * np.sin(X[:, 2]) > 0, 7, -1)
     X_test = rng.uniform(0, np.pi, (12, 3))
-    clf = QuantumKernelSVC(FidelityKernel(AngleEncoding(3)), C=3.0, class_weight="balanced",
-                           tol=TOL)
+    clf = QuantumKernelSVC(FidelityKernel(AngleEncoding(3, feature_scale=1.0)), C=3.0,
+                           class_weight="balanced", tol=TOL)
     clf.fit(X, y)
     ref = SVC(kernel="precomputed", C=3.0, class_weight="balanced", tol=TOL)
     ref.fit(angle_gram(X, X), y)
@@ -165,7 +160,7 @@ def test_svc_binary_matches_closed_form_angle_kernel(x64):
 
 
 def test_svc_ovo_decision_shape_and_break_ties(x64):
-    fm = AngleEncoding(2)
+    fm = AngleEncoding(2, feature_scale=1.0)
     X, y, X_test, _ = three_class_data(2)
     clf = QuantumKernelSVC(FidelityKernel(fm), decision_function_shape="ovo", tol=TOL).fit(X, y)
     ref = SVC(kernel="precomputed", decision_function_shape="ovo", tol=TOL)
@@ -178,12 +173,15 @@ def test_svc_ovo_decision_shape_and_break_ties(x64):
 
 
 def test_svc_predict_proba_is_platt_scaling_of_the_svc(x64):
-    fm = AngleEncoding(2)
+    fm = AngleEncoding(2, feature_scale=1.0)
     X, y, X_test, _ = three_class_data(2)
     assert not hasattr(QuantumKernelSVC(), "predict_proba")
-    clf = QuantumKernelSVC(FidelityKernel(fm), C=2.0, probability=True, tol=TOL).fit(X, y)
+    clf = QuantumKernelSVC(FidelityKernel(fm), C=2.0, probability=True, tol=TOL,
+                           random_state=3).fit(X, y)
+    assert clf.provenance_.seed == 3
     svc = SVC(kernel="precomputed", C=2.0, tol=TOL)
-    ref = CalibratedClassifierCV(svc, cv=5, ensemble=False).fit(angle_gram(X, X), y)
+    folds = StratifiedKFold(5, shuffle=True, random_state=3)
+    ref = CalibratedClassifierCV(svc, cv=folds, ensemble=False).fit(angle_gram(X, X), y)
     K_test = angle_gram(X_test, X)
     proba = clf.predict_proba(X_test)
     assert proba.shape == (len(X_test), 3)
@@ -231,7 +229,7 @@ def test_ridge_sample_weight_equals_repetition(x64):
     X = rng.uniform(0, np.pi, (12, 2))
     y = np.cos(X[:, 0]) + X[:, 1]
     w = rng.integers(1, 4, size=12)
-    kernel = FidelityKernel(AngleEncoding(2))
+    kernel = FidelityKernel(AngleEncoding(2, feature_scale=1.0))
     weighted = QuantumKernelRidge(kernel, alpha=0.1).fit(X, y, sample_weight=w)
     repeated = QuantumKernelRidge(kernel, alpha=0.1).fit(np.repeat(X, w, axis=0),
                                                           np.repeat(y, w))
@@ -314,18 +312,22 @@ def test_prediction_simulates_only_the_test_points():
     assert CountingKernel.simulated == [len(X_test), 3]
 
 
-def test_default_kernel_is_built_in_fit_and_parameter_stays_none():
+def test_default_kernel_is_built_in_fit_and_parameter_stays_none(x64):
     X, y, X_test, _ = three_class_data(3)
-    clf = QuantumKernelSVC().fit(X, y)
+    clf = QuantumKernelSVC(tol=TOL).fit(X, y)
     assert clf.kernel is None
     assert isinstance(clf.kernel_, FidelityKernel) and clf.kernel_.feature_map is None
+    assert clf.kernel_.feature_map_ == ZZFeatureMap(3).fit(X)  # the map in use, fitted
+    assert clf.kernel_.feature_map_.entanglement == ZZFeatureMap(3).entanglement == "linear"
     assert clf.train_states_.kind == "statevector"
     assert np.shape(clf.train_states_.data) == (len(X), 2**3)
     assert isinstance(clf.train_states_.data, np.ndarray)
-    fm = ZZFeatureMap(3, reps=2, entanglement="linear")
-    ref = SVC(kernel="precomputed").fit(statevector_gram(fm, X, X), y)
+    # feature_scale="auto" by hand: angles pi/2 + 0.1 * (x - mean) / std of the training data
+    fm = ZZFeatureMap(3, reps=2, entanglement="linear", feature_scale=1.0)
+    U, U_test = (np.pi / 2 + 0.1 * (A - X.mean(axis=0)) / X.std(axis=0) for A in (X, X_test))
+    ref = SVC(kernel="precomputed", tol=TOL).fit(statevector_gram(fm, U, U), y)
     np.testing.assert_allclose(clf.decision_function(X_test),
-                               ref.decision_function(statevector_gram(fm, X_test, X)),
+                               ref.decision_function(statevector_gram(fm, U_test, U)),
                                atol=1e-4)
 
 
@@ -348,7 +350,7 @@ def test_kernel_parameter_is_cloned_not_mutated(Estimator, make_kernel):
 
 def test_grid_search_over_nested_feature_map_parameters():
     X, y, _, _ = three_class_data(4)
-    kernel = FidelityKernel(AngleEncoding(4))
+    kernel = FidelityKernel(AngleEncoding(4, feature_scale=1.0))
     grid = GridSearchCV(QuantumKernelSVC(kernel),
                         {"kernel__feature_map__feature_scale": [0.5, 1.0], "C": [0.1, 1]}, cv=3)
     grid.fit(X, y)
@@ -410,11 +412,12 @@ def test_kernel_object_works_as_sklearn_svc_kernel(x64):
     X = rng.uniform(0, np.pi, (30, 2))
     y = (np.cos(X[:, 0]) > np.cos(X[:, 1])).astype(int)
     X_test = rng.uniform(0, np.pi, (9, 2))
-    svc = SVC(kernel=FidelityKernel(AngleEncoding(2)), tol=TOL).fit(X, y)  # calls k(X, X_fit)
+    kernel = FidelityKernel(AngleEncoding(2, feature_scale=1.0))
+    svc = SVC(kernel=kernel, tol=TOL).fit(X, y)  # calls k(X, X_fit)
     ref = SVC(kernel="precomputed", tol=TOL).fit(angle_gram(X, X), y)
     np.testing.assert_allclose(svc.decision_function(X_test),
                                ref.decision_function(angle_gram(X_test, X)), atol=1e-8)
-    ours = QuantumKernelSVC(FidelityKernel(AngleEncoding(2)), tol=TOL).fit(X, y)
+    ours = QuantumKernelSVC(FidelityKernel(AngleEncoding(2, feature_scale=1.0)), tol=TOL).fit(X, y)
     np.testing.assert_allclose(ours.decision_function(X_test), svc.decision_function(X_test),
                                atol=1e-8)
 

@@ -15,7 +15,7 @@ from qinspired.kernels._circuit_mode import compute_uncompute
 RNG = np.random.default_rng(7)
 X3 = RNG.uniform(0, 1, (6, 3))
 Y3 = RNG.uniform(0, 1, (4, 3))
-ZZ3 = ZZFeatureMap(3, reps=2, entanglement="full")
+ZZ3 = ZZFeatureMap(3, reps=2, entanglement="full", feature_scale=1.0)
 
 
 def dense_states(fm, X) -> np.ndarray:
@@ -80,7 +80,7 @@ def test_gram_streams_into_a_memmap(tmp_path):
 
 
 def test_mps_backend_reports_truncation_and_is_exact_at_full_bond():
-    fm = ZZFeatureMap(6, reps=2, entanglement="linear")
+    fm = ZZFeatureMap(6, reps=2, entanglement="linear", feature_scale=1.0)
     X = RNG.uniform(0, 2, (5, 6))
     exact = FidelityKernel(fm)(X)
     full = FidelityKernel(fm, backend="mps", bond_dim=8)
@@ -128,7 +128,7 @@ def test_noisy_kernel_matches_the_analytic_depolarized_overlap(mode):
     p = 0.1
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(p))
     X, Y = RNG.uniform(0, 3, (5, 1)), RNG.uniform(0, 3, (3, 1))
-    K = FidelityKernel(AngleEncoding(1), noise=nm, mode=mode)(X, Y)
+    K = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, mode=mode)(X, Y)
     np.testing.assert_allclose(K, _one_qubit_depolarized(p, X, Y), atol=2e-6)
 
 
@@ -136,7 +136,7 @@ def test_circuit_mode_applies_readout_error_to_the_measured_bits():
     e10, e01 = 0.05, 0.1  # P(read 1 | 0), P(read 0 | 1)
     nm = NoiseModel().add_readout(ReadoutError(p0given1=e01, p1given0=e10))
     X, Y = RNG.uniform(0, 3, (4, 1)), RNG.uniform(0, 3, (3, 1))
-    K = FidelityKernel(AngleEncoding(1), noise=nm, mode="circuit")(X, Y)
+    K = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, mode="circuit")(X, Y)
     p0 = np.cos((X[:, None, 0] - Y[None, :, 0]) / 2) ** 2
     np.testing.assert_allclose(K, (1 - e10) * p0 + e01 * (1 - p0), atol=2e-6)
 
@@ -145,8 +145,9 @@ def test_circuit_mode_applies_readout_error_to_the_measured_bits():
 def test_depolarizing_mitigation_undoes_global_depolarizing_noise(mode):
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(0.2))
     X, Y = RNG.uniform(0, 3, (5, 1)), RNG.uniform(0, 3, (3, 1))
-    k = FidelityKernel(AngleEncoding(1), noise=nm, mode=mode, mitigation="depolarizing")
-    exact = FidelityKernel(AngleEncoding(1))
+    k = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, mode=mode,
+                       mitigation="depolarizing")
+    exact = FidelityKernel(AngleEncoding(1, feature_scale=1.0))
     np.testing.assert_allclose(k(X, Y), exact(X, Y), atol=2e-5)
     np.testing.assert_allclose(k(X), exact(X), atol=2e-5)
 
@@ -159,7 +160,7 @@ def test_noiseless_density_backend_equals_statevector():
 @pytest.mark.parametrize("mode", ["state", "circuit"])
 def test_shot_estimates_are_unbiased_binomials(mode):
     shots = 200
-    fm = AngleEncoding(2)
+    fm = AngleEncoding(2, feature_scale=1.0)
     X, Y = RNG.uniform(0, 3, (40, 2)), RNG.uniform(0, 3, (30, 2))
     exact = FidelityKernel(fm)(X, Y)
     est = FidelityKernel(fm, mode=mode, shots=shots, random_state=3)(X, Y)
@@ -175,7 +176,8 @@ def test_swap_test_shots_for_noisy_states_are_unbiased():
     shots, p = 400, 0.1
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(p))
     X, Y = RNG.uniform(0, 3, (30, 1)), RNG.uniform(0, 3, (30, 1))
-    est = FidelityKernel(AngleEncoding(1), noise=nm, shots=shots, random_state=0)(X, Y)
+    est = FidelityKernel(AngleEncoding(1, feature_scale=1.0), noise=nm, shots=shots,
+                         random_state=0)(X, Y)
     exact = _one_qubit_depolarized(p, X, Y)
     p0 = (1 + exact) / 2
     var = 4 * p0 * (1 - p0) / shots
@@ -183,17 +185,19 @@ def test_swap_test_shots_for_noisy_states_are_unbiased():
 
 
 def test_shots_are_reproducible_from_the_seed():
-    k = FidelityKernel(AngleEncoding(2), shots=50, random_state=11)
+    k = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=50, random_state=11)
     np.testing.assert_array_equal(k(X3[:, :2]), k(X3[:, :2]))
-    other = FidelityKernel(AngleEncoding(2), shots=50, random_state=12)(X3[:, :2])
+    other = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=50,
+                           random_state=12)(X3[:, :2])
     assert not np.array_equal(k(X3[:, :2]), other)
     K = k(X3[:, :2])
     np.testing.assert_array_equal(K, K.T)
 
 
 def test_psd_repair_clips_negative_eigenvalues():
-    K = FidelityKernel(AngleEncoding(2), shots=5, random_state=0, psd_repair=True)(
-        RNG.uniform(0, 3, (20, 2)))
+    kernel = FidelityKernel(AngleEncoding(2, feature_scale=1.0), shots=5, random_state=0,
+                            psd_repair=True)
+    K = kernel(RNG.uniform(0, 3, (20, 2)))
     assert np.linalg.eigvalsh(K).min() > -1e-10
     A = np.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3, -1 -> keep 3 along (1, 1)/sqrt 2
     np.testing.assert_allclose(psd_repair(A), np.full((2, 2), 1.5), atol=1e-12)
@@ -234,7 +238,7 @@ def test_projected_kernel_matches_partial_traces(backend):
 
 
 def test_projected_kernel_product_closed_form():
-    fm = AngleEncoding(3, rotation="rx")
+    fm = AngleEncoding(3, rotation="rx", feature_scale=1.0)
     K = ProjectedKernel(fm, gamma=1.3)(X3, Y3)
     np.testing.assert_allclose(K, dense_projected(fm, X3, Y3, 1.3), atol=5e-6)
 
@@ -259,7 +263,7 @@ def test_unfitted_projected_kernel_takes_gamma_from_the_second_argument():
 def test_projected_shots_estimate_the_bloch_vectors():
     # <Z> = cos x for RY(x)|0>; each estimate 2 Binomial(m, (1 + z)/2)/m - 1 has variance
     # (1 - z^2)/m.
-    fm, shots, n = AngleEncoding(1), 100, 3000
+    fm, shots, n = AngleEncoding(1, feature_scale=1.0), 100, 3000
     X = np.random.default_rng(5).uniform(0, 3, (n, 1))
     r = ProjectedKernel(fm, gamma=1.0, shots=shots, random_state=0).states(X).data
     z_exact = np.cos(X[:, 0])
@@ -274,7 +278,7 @@ def test_projected_shots_estimate_the_bloch_vectors():
 def test_nested_params_and_clone():
     from sklearn.base import clone
 
-    k = FidelityKernel(ZZFeatureMap(3, reps=1), shots=10)
+    k = FidelityKernel(ZZFeatureMap(3, reps=1, feature_scale=1.0), shots=10)
     params = k.get_params(deep=True)
     assert params["feature_map__reps"] == 1 and params["shots"] == 10
     k.set_params(feature_map__reps=3, shots=None)
@@ -284,14 +288,25 @@ def test_nested_params_and_clone():
     assert c.feature_map == k.feature_map
 
 
+def auto_angles(X, X_fit):
+    """The angles of feature_scale="auto" by hand: pi/2 + 0.1 * (x - mean) / std of X_fit."""
+    return np.pi / 2 + 0.1 * (X - X_fit.mean(axis=0)) / X_fit.std(axis=0)
+
+
 def test_default_feature_map_is_built_from_the_data():
+    # unfitted, k(X, Y) fixes the bandwidth from Y (the training set of SVC(kernel=k))
     K = FidelityKernel()(X3, Y3)
-    ref = dense_fidelity(ZZFeatureMap(3, reps=2, entanglement="linear"), X3, Y3)
+    ref_map = ZZFeatureMap(3, reps=2, entanglement="linear", feature_scale=1.0)
+    ref = dense_fidelity(ref_map, auto_angles(X3, Y3), auto_angles(Y3, Y3))
     np.testing.assert_allclose(K, ref, atol=2e-6)
+    fitted = FidelityKernel().fit(X3)
+    assert fitted.feature_map is None and fitted.feature_map_ == ZZFeatureMap(3).fit(X3)
+    np.testing.assert_allclose(fitted(Y3), dense_fidelity(ref_map, auto_angles(Y3, X3),
+                                                          auto_angles(Y3, X3)), atol=2e-6)
 
 
 def test_trainable_feature_maps_need_weights():
-    fm = HardwareEfficientEncoding(2, n_layers=1)
+    fm = HardwareEfficientEncoding(2, n_layers=1, feature_scale=1.0)
     with pytest.raises(ValueError, match="trainable weights"):
         FidelityKernel(fm)(X3[:, :2])
     w = RNG.uniform(0, 1, fm.n_weights)
@@ -325,7 +340,7 @@ def test_projected_bad_gamma():
 
 
 def test_density_too_large_is_refused_with_the_size():
-    fm = AngleEncoding(16, rotation="rx")
+    fm = AngleEncoding(16, rotation="rx", feature_scale=1.0)
     nm = NoiseModel().add_all_qubit(channels.Depolarizing(0.01))
     with pytest.raises(SimulationTooLargeError, match="GiB"):
         FidelityKernel(fm, noise=nm).states(np.zeros((2, 16)))

@@ -22,7 +22,7 @@ def test_fidelity_gram_equals_qiskit_ml(n, entanglement):
     X, Y = rng.uniform(0, 2, (7, n)), rng.uniform(0, 2, (5, n))
     theirs = FidelityStatevectorKernel(
         feature_map=zz_feature_map(n, reps=2, entanglement=entanglement))
-    ours = FidelityKernel(ZZFeatureMap(n, reps=2, entanglement=entanglement))
+    ours = FidelityKernel(ZZFeatureMap(n, reps=2, entanglement=entanglement, feature_scale=1.0))
     with jax.enable_x64(True):
         np.testing.assert_allclose(ours(X, Y), theirs.evaluate(X, Y), atol=1e-6)
         np.testing.assert_allclose(ours(X), theirs.evaluate(X), atol=1e-6)

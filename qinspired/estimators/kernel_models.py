@@ -1,13 +1,27 @@
 r"""Kernel machines on quantum kernels: SVC, SVR, kernel ridge and kernel PCA.
 
 Each estimator takes a quantum kernel from :mod:`qinspired.kernels` (default:
-:class:`~qinspired.kernels.FidelityKernel` with its default ZZ feature map) and
-wraps the matching scikit-learn model on a precomputed Gram matrix. ``fit``
-clones the kernel, fixes its data-dependent settings, simulates the feature-map
-state of every training point once and keeps those states (``train_states_``);
-``predict`` then costs one state simulation per test point and one matrix
-product against the stored training states, never a re-simulation of the
-training set.
+:class:`~qinspired.kernels.FidelityKernel` with its default feature map
+``ZZFeatureMap(n_features)``) and wraps the matching scikit-learn model on a
+precomputed Gram matrix. ``fit`` clones the kernel, fixes its data-dependent
+settings from the training data (the feature map's ``feature_scale="auto"``,
+shown fitted as ``kernel_.feature_map_``, and a projected kernel's
+``gamma="scale"``), simulates the feature-map state of every training point
+once and keeps those states (``train_states_``); ``predict`` then costs one
+state simulation per test point and one matrix product against the stored
+training states, never a re-simulation of the training set. A fidelity kernel
+whose training Gram matrix is concentrated (mean off-diagonal entry below
+:math:`1.5 \cdot 2^{-n}`) raises a
+:class:`~qinspired.kernels.KernelConcentrationWarning` in ``fit``.
+
+With the defaults (``feature_scale="auto"``) the estimators give the same
+predictions for standardised, min-max scaled and raw data, and score close to
+their scikit-learn counterparts with default settings (the README's "Defaults"
+section lists the measurements). The estimators hold no global state, so
+``GridSearchCV`` may run them in threads
+(``joblib.parallel_backend("threading")``), which reuses the compiled JAX
+functions; process-based ``n_jobs`` re-imports JAX and recompiles in every
+worker.
 """
 
 from __future__ import annotations
@@ -28,13 +42,15 @@ from sklearn.base import (
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.decomposition import KernelPCA
 from sklearn.kernel_ridge import KernelRidge
+from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC, SVR
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qinspired._random import resolve_seed
 from qinspired.estimators._common import set_provenance
-from qinspired.kernels import FidelityKernel, KernelStates
+from qinspired.kernels import FidelityKernel, KernelStates, warn_if_concentrated
 
 __all__ = ["QuantumKernelPCA", "QuantumKernelRidge", "QuantumKernelSVC", "QuantumKernelSVR"]
 
@@ -85,7 +101,10 @@ class _QuantumKernelMixin:
             kernel = clone(self.kernel)
         self.train_states_ = kernel.fit_states(X).to_numpy()
         self.kernel_ = kernel
-        return np.asarray(self.kernel_.gram(self.train_states_), dtype=np.float64)
+        K = np.asarray(self.kernel_.gram(self.train_states_), dtype=np.float64)
+        if isinstance(kernel, FidelityKernel):
+            warn_if_concentrated(K, kernel._dimension(self.train_states_), stacklevel=4)
+        return K
 
     def _cross_gram(self, X: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """``K[i, j] = k(X[i], x_j)`` against the training points (only ``columns``, if given;
@@ -131,8 +150,10 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         A kernel from :mod:`qinspired.kernels` (:class:`~qinspired.kernels.FidelityKernel`,
         :class:`~qinspired.kernels.ProjectedKernel`); it is cloned in
         :meth:`fit`, never modified. ``None`` uses ``FidelityKernel()``, whose
-        feature map is ``ZZFeatureMap(n_features, reps=2, entanglement="linear")``
-        simulated exactly (:math:`2^{n_\mathrm{features}}` amplitudes per point).
+        feature map is ``ZZFeatureMap(n_features)`` (two reps, linear
+        entanglement, ``feature_scale="auto"``: bandwidth fixed from the
+        training data) simulated exactly (:math:`2^{n_\mathrm{features}}`
+        amplitudes per point).
     C : float, default 1.0
         Inverse regularisation strength (:math:`C > 0`).
     class_weight : dict or "balanced", optional
@@ -142,8 +163,9 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         cross-validated decision values (what libsvm's ``probability=True``
         does), through :class:`sklearn.calibration.CalibratedClassifierCV`
         with ``ensemble=False`` (stratified folds: every class needs at least
-        5 samples). :meth:`predict` and :meth:`decision_function` are those of
-        the SVC fitted on all the data either way.
+        5 samples; the folds are shuffled with ``random_state``).
+        :meth:`predict` and :meth:`decision_function` are those of the SVC
+        fitted on all the data either way.
     tol : float, default 1e-3
         Tolerance of the stopping criterion.
     shrinking : bool, default True
@@ -155,11 +177,16 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
     break_ties : bool, default False
         With ``decision_function_shape="ovr"`` and more than two classes,
         break ties by the decision values.
+    random_state : int, numpy.random.Generator or None, default None
+        Seed of the shuffled cross-validation folds of ``probability=True``
+        (unused otherwise), as in :class:`sklearn.svm.SVC`; the seed used is
+        recorded in ``provenance_``.
 
     Attributes
     ----------
     kernel_ : quantum kernel
-        The fitted clone of ``kernel`` (or the default kernel).
+        The fitted clone of ``kernel`` (or the default kernel); its
+        ``feature_map_`` is the feature map in use, bandwidth fixed.
     train_states_ : KernelStates
         The simulated states of the training points, in host memory.
     svc_ : sklearn.svm.SVC
@@ -210,7 +237,7 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
     def __init__(self, kernel: Any = None, *, C: float = 1.0, class_weight: Any = None,
                  probability: bool = False, tol: float = 1e-3, shrinking: bool = True,
                  max_iter: int = -1, decision_function_shape: str = "ovr",
-                 break_ties: bool = False) -> None:
+                 break_ties: bool = False, random_state: Any = None) -> None:
         self.kernel = kernel
         self.C = C
         self.class_weight = class_weight
@@ -220,6 +247,7 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         self.max_iter = max_iter
         self.decision_function_shape = decision_function_shape
         self.break_ties = break_ties
+        self.random_state = random_state
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> QuantumKernelSVC:
         """Simulate the training states and fit the SVC on their Gram matrix.
@@ -245,8 +273,11 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
                   decision_function_shape=self.decision_function_shape,
                   break_ties=self.break_ties)
         K = self._fit_gram(X)
+        seed = None
         if self.probability:
-            self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=5,
+            seed = resolve_seed(self.random_state)
+            folds = StratifiedKFold(5, shuffle=True, random_state=seed % 2**32)
+            self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=folds,
                                                       ensemble=False)
             self.calibrated_.fit(K, y, sample_weight=sample_weight)
             self.svc_ = self.calibrated_.calibrated_classifiers_[0].estimator
@@ -256,7 +287,7 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         self.classes_ = self.svc_.classes_
         self.support_ = self.svc_.support_
         self.n_iter_ = self.svc_.n_iter_
-        set_provenance(self, X, y)
+        set_provenance(self, X, y, seed)
         return self
 
     def _test_gram(self, X: Any) -> np.ndarray:
@@ -343,7 +374,8 @@ class QuantumKernelSVR(RegressorMixin, _QuantumKernelMixin, BaseEstimator):
     ----------
     kernel : quantum kernel, optional
         A kernel from :mod:`qinspired.kernels`, cloned in :meth:`fit`; ``None``
-        uses ``FidelityKernel()`` (ZZ feature map, exact statevectors).
+        uses ``FidelityKernel()`` (``ZZFeatureMap(n_features)`` with
+        ``feature_scale="auto"``, exact statevectors).
     C : float, default 1.0
         Inverse regularisation strength (:math:`C > 0`).
     epsilon : float, default 0.1
@@ -358,7 +390,8 @@ class QuantumKernelSVR(RegressorMixin, _QuantumKernelMixin, BaseEstimator):
     Attributes
     ----------
     kernel_ : quantum kernel
-        The fitted clone of ``kernel`` (or the default kernel).
+        The fitted clone of ``kernel`` (or the default kernel); its
+        ``feature_map_`` is the feature map in use, bandwidth fixed.
     train_states_ : KernelStates
         The simulated states of the training points, in host memory.
     svr_ : sklearn.svm.SVR
@@ -465,14 +498,16 @@ class QuantumKernelRidge(MultiOutputMixin, RegressorMixin, _QuantumKernelMixin, 
     ----------
     kernel : quantum kernel, optional
         A kernel from :mod:`qinspired.kernels`, cloned in :meth:`fit`; ``None``
-        uses ``FidelityKernel()`` (ZZ feature map, exact statevectors).
+        uses ``FidelityKernel()`` (``ZZFeatureMap(n_features)`` with
+        ``feature_scale="auto"``, exact statevectors).
     alpha : float or array_like of shape (n_targets,), default 1.0
         Regularisation strength :math:`\lambda \ge 0`.
 
     Attributes
     ----------
     kernel_ : quantum kernel
-        The fitted clone of ``kernel`` (or the default kernel).
+        The fitted clone of ``kernel`` (or the default kernel); its
+        ``feature_map_`` is the feature map in use, bandwidth fixed.
     train_states_ : KernelStates
         The simulated states of the training points, in host memory.
     ridge_ : sklearn.kernel_ridge.KernelRidge
@@ -497,7 +532,8 @@ class QuantumKernelRidge(MultiOutputMixin, RegressorMixin, _QuantumKernelMixin, 
     >>> from qinspired.kernels import FidelityKernel
     >>> X = np.linspace(0, np.pi, 20)[:, None]
     >>> y = np.cos(X[:, 0])
-    >>> reg = QuantumKernelRidge(FidelityKernel(AngleEncoding(1)), alpha=1e-3).fit(X, y)
+    >>> reg = QuantumKernelRidge(FidelityKernel(AngleEncoding(1, feature_scale=1.0)),
+    ...                          alpha=1e-3).fit(X, y)
     >>> float(np.round(reg.predict([[0.0]])[0], 2))
     1.0
     """
@@ -568,7 +604,8 @@ class QuantumKernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Quant
     ----------
     kernel : quantum kernel, optional
         A kernel from :mod:`qinspired.kernels`, cloned in :meth:`fit`; ``None``
-        uses ``FidelityKernel()`` (ZZ feature map, exact statevectors).
+        uses ``FidelityKernel()`` (``ZZFeatureMap(n_features)`` with
+        ``feature_scale="auto"``, exact statevectors).
     n_components : int, optional
         Number of components (``None``: all non-zero ones).
     eigen_solver : {"auto", "dense", "arpack", "randomized"}, default "auto"
@@ -582,7 +619,8 @@ class QuantumKernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Quant
     Attributes
     ----------
     kernel_ : quantum kernel
-        The fitted clone of ``kernel`` (or the default kernel).
+        The fitted clone of ``kernel`` (or the default kernel); its
+        ``feature_map_`` is the feature map in use, bandwidth fixed.
     train_states_ : KernelStates
         The simulated states of the training points, in host memory.
     kpca_ : sklearn.decomposition.KernelPCA
