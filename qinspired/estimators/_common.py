@@ -6,7 +6,7 @@ from typing import Any
 
 import jax
 
-from qinspired._random import resolve_seed
+from qinspired._random import resolve_seed, seed_key
 from qinspired.provenance import record
 
 __all__ = ["fit_key", "set_provenance"]
@@ -15,7 +15,7 @@ __all__ = ["fit_key", "set_provenance"]
 def fit_key(random_state: Any) -> tuple[int, jax.Array]:
     """Resolve ``random_state`` once per fit: the integer seed (for provenance) and its key."""
     seed = resolve_seed(random_state)
-    return seed, jax.random.key(seed)
+    return seed, seed_key(seed)
 
 
 def set_provenance(estimator: Any, X: Any, y: Any = None, seed: int | None = None) -> None:

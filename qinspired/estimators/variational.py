@@ -61,7 +61,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qinspired._batching import map_rows, power_of_two
-from qinspired._random import resolve_seed
+from qinspired._random import resolve_seed, seed_key
 from qinspired._validation import check_choice, check_int, check_memory, check_real, is_int
 from qinspired.circuits.ansatz import (
     ANSATZE,
@@ -307,7 +307,7 @@ class _VariationalBase(BaseEstimator):
     # -- training ------------------------------------------------------------------
     def _train(self, model: _Model, X: np.ndarray, Y: np.ndarray, head: dict) -> None:
         seed = resolve_seed(self.random_state)
-        key = jax.random.key(seed)
+        key = seed_key(seed)
         init_key, train_key = jax.random.split(key)
         rdtype = real_dtype()
         w0 = _INIT_STD * jax.random.normal(init_key, (model.circuit.n_weights,), rdtype)
@@ -340,7 +340,7 @@ class _VariationalBase(BaseEstimator):
         params = {"w": jnp.asarray(self.weights_), "scale": jnp.asarray(self.scale_),
                   "bias": jnp.asarray(self.bias_)}
         model = self._model(len(self.bias_))
-        key = jax.random.fold_in(jax.random.key(self.random_seed_), 1)
+        key = jax.random.fold_in(seed_key(self.random_seed_), 1)
         def outputs(rows: np.ndarray, i: int) -> jax.Array:
             if self.shots is None:
                 return _exact_outputs(params, rows, model=model)
