@@ -23,6 +23,7 @@ __all__ = [
     "check_real",
     "check_wires",
     "format_bytes",
+    "format_count",
     "is_int",
     "is_traced",
 ]
@@ -81,13 +82,35 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
 
 
 def format_bytes(n_bytes: float) -> str:
-    """Format a byte count with a binary unit, e.g. ``'8.0 GiB'``."""
+    """Format a byte count with a binary unit, e.g. ``'8.0 GiB'``.
+
+    Counts beyond 1024 EiB (any integer, however large: a statevector of
+    10,000 qubits asks for :math:`2^{10004}` bytes) are written in powers of
+    ten, e.g. ``'3.2e+3011 B'``.
+    """
+    if n_bytes >= 1024**7:
+        return f"{format_count(n_bytes)} B"
     value = float(n_bytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if value < 1024 or unit == "EiB":
             return f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def format_count(n: float) -> str:
+    """Format a non-negative count: exact below ``10**15``, else ``'1.3e+36'``.
+
+    Works for integers of any size (``float(4**10_000)`` overflows and
+    ``str(4**10_000)`` exceeds Python's digit limit; this does neither).
+    """
+    if n < 10**15:
+        return str(n) if is_int(n) else f"{float(n):g}"
+    exponent = math.floor(math.log10(n))
+    mantissa = 10 ** (math.log10(n) - exponent)
+    if mantissa >= 9.95:  # rounds up to 10.0
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.1f}e+{exponent}"
 
 
 def available_memory_bytes(device: Any = None) -> int:
@@ -117,7 +140,11 @@ def available_memory_bytes(device: Any = None) -> int:
     return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
-def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
+_MEMORY_ADVICE = "use fewer qubits, a smaller batch, or an approximate (MPS) simulation"
+
+
+def check_memory(n_bytes: int, what: str, device: Any = None, *,
+                 advice: str = _MEMORY_ADVICE) -> None:
     """Raise :class:`SimulationTooLargeError` if ``n_bytes`` will not fit.
 
     Parameters
@@ -129,13 +156,15 @@ def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
         ``"statevector simulation of 30 qubits for 100 data points"``.
     device : jax.Device, optional
         The device to check (default: JAX's first device).
+    advice : str, optional
+        What to do instead, ending the message (default: fewer qubits, a
+        smaller batch or an MPS simulation).
     """
     limit = available_memory_bytes(device)
     if n_bytes > limit:
         raise SimulationTooLargeError(
             f"{what} needs about {format_bytes(n_bytes)}, but only "
-            f"{format_bytes(limit)} is available on the device; use fewer qubits, "
-            "a smaller batch, or an approximate (MPS) simulation"
+            f"{format_bytes(limit)} is available on the device; {advice}"
         )
 
 
