@@ -17,6 +17,8 @@ __all__ = [
     "as_float_array",
     "available_memory_bytes",
     "check_choice",
+    "check_finite_output",
+    "check_float32_range",
     "check_in_range",
     "check_int",
     "check_memory",
@@ -78,7 +80,74 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
             f"{name} contains NaN or inf (first at index {where}); "
             "all values must be finite"
         )
+    check_float32_range(arr, name)
     return arr
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(arr: Any, name: str) -> None:
+    """Refuse finite values that JAX's default float32 cannot hold (unless x64 is on).
+
+    A float64 value beyond 3.4e38 becomes ``inf`` when
+    cast to float32, and NaN a few operations later; this raises instead,
+    naming the largest value and the range.
+
+    Parameters
+    ----------
+    arr : array_like
+        Finite real values (NaN and inf are the caller's check).
+    name : str
+        How the input is called in error messages.
+    """
+    import jax
+
+    arr = np.asarray(arr)
+    if arr.size == 0 or arr.dtype.itemsize <= 4 or jax.config.jax_enable_x64:
+        return
+    largest = float(np.max(np.abs(arr)))
+    if largest > _FLOAT32_MAX:
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}, beyond float32's range "
+            f"({_FLOAT32_MAX:.3g}); rescale the data or enable JAX's x64 mode "
+            "(jax.config.update('jax_enable_x64', True))"
+        )
+
+
+def check_finite_output(result: Any, X: Any, what: str) -> Any:
+    """Return ``result`` (an array or a pytree of arrays) if it is finite; else raise.
+
+    For computations on finite input ``X`` whose output turned non-finite:
+    representable inputs can still overflow on the way (a product of two
+    features of :math:`10^{30}` is beyond float32), and the result must be an
+    error that says so, never NaN handed on to the caller.
+
+    Parameters
+    ----------
+    result : array or pytree of arrays
+        The computed values.
+    X : array_like
+        The (finite) input they were computed from, for the message.
+    what : str
+        What the values are, e.g. ``"FidelityKernel: the states"``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    leaves = jax.tree_util.tree_leaves(result)
+    if all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in leaves):
+        return result
+    arr = np.asarray(X)
+    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
+    dtype = "float64" if jax.config.jax_enable_x64 else "float32"
+    raise ValueError(
+        f"{what} are not finite although the input is: it has values up to {largest:.3g}, "
+        f"and {dtype} arithmetic on them overflowed (beyond "
+        f"{float(np.finfo(dtype).max):.3g}, e.g. in a product of features); rescale the data "
+        "(standardise it, or use a smaller feature_scale)"
+        + ("" if jax.config.jax_enable_x64 else " or enable JAX's x64 mode")
+    )
 
 
 def format_bytes(n_bytes: float) -> str:

@@ -58,11 +58,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from qinspired._batching import map_rows, power_of_two
 from qinspired._random import resolve_seed, seed_key
-from qinspired._validation import check_choice, check_int, check_memory, check_real, is_int
+from qinspired._validation import (
+    check_choice,
+    check_finite_output,
+    check_int,
+    check_memory,
+    check_real,
+    is_int,
+)
 from qinspired.circuits.ansatz import (
     ANSATZE,
     _slots,
@@ -81,7 +88,7 @@ from qinspired.circuits.shots import (
     sample_bits,
 )
 from qinspired.circuits.statevector import complex_dtype, real_dtype, statevector
-from qinspired.estimators._common import set_provenance
+from qinspired.estimators._common import set_provenance, validate_data
 from qinspired.feature_maps import AngleEncoding, make_feature_map
 from qinspired.training import make_optimizer, train
 
@@ -347,7 +354,8 @@ class _VariationalBase(BaseEstimator):
             return _shot_outputs(params, rows, model, int(self.shots), jax.random.fold_in(key, i))
 
         # Batches padded to powers of two: a handful of compiled shapes for sklearn's calls.
-        return np.asarray(map_rows(outputs, X, _CHUNK, bucket=power_of_two))
+        out = map_rows(outputs, X, _CHUNK, bucket=power_of_two)
+        return np.asarray(check_finite_output(out, X, f"{type(self).__name__}: the outputs"))
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
