@@ -26,7 +26,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._batching import map_rows
-from qinspired._validation import SimulationTooLargeError, check_memory, format_bytes
+from qinspired._validation import (
+    SimulationTooLargeError,
+    check_finite_output,
+    check_memory,
+    format_bytes,
+)
 from qinspired.circuits._plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
@@ -56,7 +61,8 @@ def is_product(circuit: Circuit) -> bool:
 
 def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     """``fn`` over the rows of ``X`` in padded batches of at most :data:`_CHUNK_BYTES`."""
-    return map_rows(lambda part, _: fn(part), X, max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
+    out = map_rows(lambda part, _: fn(part), X, max(1, _CHUNK_BYTES // max(1, bytes_per_point)))
+    return check_finite_output(out, X, "the kernel's feature states")
 
 
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:

@@ -12,9 +12,10 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["as_key", "resolve_seed"]
+__all__ = ["as_key", "resolve_seed", "seed_key"]
 
 _SEED_BOUND = 2**63
+_WORD = 2**32
 
 
 def resolve_seed(random_state: Any) -> int:
@@ -56,4 +57,27 @@ def as_key(random_state: Any) -> jax.Array:
         random_state.dtype, jax.dtypes.prng_key
     ):
         return random_state
-    return jax.random.key(resolve_seed(random_state))
+    return seed_key(resolve_seed(random_state))
+
+
+def seed_key(seed: int) -> jax.Array:
+    """The JAX key of an integer seed in ``[0, 2**63)``, the same with or without x64.
+
+    ``jax.random.key(seed)`` keeps only the low 32 bits of the seed unless
+    JAX's x64 mode is on, so seeds that differ above bit 32 would share a key.
+    Here both 32-bit halves enter the key: for the default ``threefry2x32``
+    implementation the key data is ``[seed >> 32, seed & 0xFFFFFFFF]``, which
+    is exactly what ``jax.random.key(seed)`` gives under x64 (and, for seeds
+    below ``2**32``, without it), so existing small-seed results are
+    unchanged. Other implementations fold the high half into the key of the
+    low half.
+    """
+    seed = int(seed)
+    if not 0 <= seed < _SEED_BOUND:
+        raise ValueError(f"seed={seed} must be in [0, 2**63)")
+    high, low = divmod(seed, _WORD)
+    if jax.config.jax_default_prng_impl == "threefry2x32":
+        return jax.random.wrap_key_data(np.array([high, low], dtype=np.uint32),
+                                        impl="threefry2x32")
+    key = jax.random.key(low)
+    return jax.random.fold_in(key, high) if high else key

@@ -17,12 +17,15 @@ __all__ = [
     "as_float_array",
     "available_memory_bytes",
     "check_choice",
+    "check_finite_output",
+    "check_float32_range",
     "check_in_range",
     "check_int",
     "check_memory",
     "check_real",
     "check_wires",
     "format_bytes",
+    "format_count",
     "is_int",
     "is_traced",
 ]
@@ -77,17 +80,106 @@ def as_float_array(value: Any, name: str) -> np.ndarray:
             f"{name} contains NaN or inf (first at index {where}); "
             "all values must be finite"
         )
+    check_float32_range(arr, name)
     return arr
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(arr: Any, name: str) -> None:
+    """Refuse finite values that JAX's default float32 cannot hold (unless x64 is on).
+
+    A float64 value beyond 3.4e38 becomes ``inf`` when
+    cast to float32, and NaN a few operations later; this raises instead,
+    naming the largest value and the range.
+
+    Parameters
+    ----------
+    arr : array_like
+        Finite real values (NaN and inf are the caller's check).
+    name : str
+        How the input is called in error messages.
+    """
+    import jax
+
+    arr = np.asarray(arr)
+    if arr.size == 0 or arr.dtype.itemsize <= 4 or jax.config.jax_enable_x64:
+        return
+    largest = float(np.max(np.abs(arr)))
+    if largest > _FLOAT32_MAX:
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}, beyond float32's range "
+            f"({_FLOAT32_MAX:.3g}); rescale the data or enable JAX's x64 mode "
+            "(jax.config.update('jax_enable_x64', True))"
+        )
+
+
+def check_finite_output(result: Any, X: Any, what: str) -> Any:
+    """Return ``result`` (an array or a pytree of arrays) if it is finite; else raise.
+
+    For computations on finite input ``X`` whose output turned non-finite:
+    representable inputs can still overflow on the way (a product of two
+    features of :math:`10^{30}` is beyond float32), and the result must be an
+    error that says so, never NaN handed on to the caller.
+
+    Parameters
+    ----------
+    result : array or pytree of arrays
+        The computed values.
+    X : array_like
+        The (finite) input they were computed from, for the message.
+    what : str
+        What the values are, e.g. ``"FidelityKernel: the states"``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    leaves = jax.tree_util.tree_leaves(result)
+    if all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in leaves):
+        return result
+    arr = np.asarray(X)
+    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
+    dtype = "float64" if jax.config.jax_enable_x64 else "float32"
+    raise ValueError(
+        f"{what} are not finite although the input is: it has values up to {largest:.3g}, "
+        f"and {dtype} arithmetic on them overflowed (beyond "
+        f"{float(np.finfo(dtype).max):.3g}, e.g. in a product of features); rescale the data "
+        "(standardise it, or use a smaller feature_scale)"
+        + ("" if jax.config.jax_enable_x64 else " or enable JAX's x64 mode")
+    )
+
+
 def format_bytes(n_bytes: float) -> str:
-    """Format a byte count with a binary unit, e.g. ``'8.0 GiB'``."""
+    """Format a byte count with a binary unit, e.g. ``'8.0 GiB'``.
+
+    Counts beyond 1024 EiB (any integer, however large: a statevector of
+    10,000 qubits asks for :math:`2^{10004}` bytes) are written in powers of
+    ten, e.g. ``'3.2e+3011 B'``.
+    """
+    if n_bytes >= 1024**7:
+        return f"{format_count(n_bytes)} B"
     value = float(n_bytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if value < 1024 or unit == "EiB":
             return f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def format_count(n: float) -> str:
+    """Format a non-negative count: exact below ``10**15``, else ``'1.3e+36'``.
+
+    Works for integers of any size (``float(4**10_000)`` overflows and
+    ``str(4**10_000)`` exceeds Python's digit limit; this does neither).
+    """
+    if n < 10**15:
+        return str(n) if is_int(n) else f"{float(n):g}"
+    exponent = math.floor(math.log10(n))
+    mantissa = 10 ** (math.log10(n) - exponent)
+    if mantissa >= 9.95:  # rounds up to 10.0
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.1f}e+{exponent}"
 
 
 def available_memory_bytes(device: Any = None) -> int:
@@ -117,7 +209,11 @@ def available_memory_bytes(device: Any = None) -> int:
     return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
-def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
+_MEMORY_ADVICE = "use fewer qubits, a smaller batch, or an approximate (MPS) simulation"
+
+
+def check_memory(n_bytes: int, what: str, device: Any = None, *,
+                 advice: str = _MEMORY_ADVICE) -> None:
     """Raise :class:`SimulationTooLargeError` if ``n_bytes`` will not fit.
 
     Parameters
@@ -129,13 +225,15 @@ def check_memory(n_bytes: int, what: str, device: Any = None) -> None:
         ``"statevector simulation of 30 qubits for 100 data points"``.
     device : jax.Device, optional
         The device to check (default: JAX's first device).
+    advice : str, optional
+        What to do instead, ending the message (default: fewer qubits, a
+        smaller batch or an MPS simulation).
     """
     limit = available_memory_bytes(device)
     if n_bytes > limit:
         raise SimulationTooLargeError(
             f"{what} needs about {format_bytes(n_bytes)}, but only "
-            f"{format_bytes(limit)} is available on the device; use fewer qubits, "
-            "a smaller batch, or an approximate (MPS) simulation"
+            f"{format_bytes(limit)} is available on the device; {advice}"
         )
 
 

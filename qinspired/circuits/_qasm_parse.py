@@ -15,10 +15,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from qinspired._validation import format_count
 from qinspired.circuits.circuit import Circuit, Operation, const
 from qinspired.circuits.gates import GATES
 
 _PI = math.pi
+
+# Reader limits. Expressions and gate definitions are processed recursively, so their nesting
+# is bounded well inside Python's recursion limit; the expanded gate count bounds the work a
+# small file can ask for (nested definitions that each call the previous one twice double it).
+_MAX_NESTING = 100  # parentheses, signs and powers in an expression; gate definitions
+_MAX_EXPRESSION_DEPTH = 250  # operations chained in one expression tree (a + b + ... counts)
+MAX_GATES = 1_000_000  # default of from_qasm(max_gates=...)
 
 # Definitions that to_qasm writes and that are read back as native gates:
 # name -> (n_params, n_qubits, native gate, adjoint).
@@ -113,6 +121,21 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
     "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
     "^": math.pow,
 }
+
+
+def _tree_depth(node: tuple) -> int:
+    """Depth of an expression tree, found without recursion."""
+    depth, stack = 0, [(node, 1)]
+    while stack:
+        item, d = stack.pop()
+        depth = max(depth, d)
+        if item[0] == "neg":
+            stack.append((item[1], d + 1))
+        elif item[0] == "call":
+            stack.append((item[2], d + 1))
+        elif item[0] == "bin":
+            stack += [(item[2], d + 1), (item[3], d + 1)]
+    return depth
 
 
 def _evaluate(node: tuple, env: dict[str, float]) -> float:
@@ -254,11 +277,14 @@ class _Gate:
     body: tuple = ()  # (gate, param expressions, qubit positions, line) per call
     opaque: bool = False
     redefinable: bool = False
+    size: int = 0  # operations one call expands to
+    depth: int = 1  # nesting of definitions (a built-in gate: 1)
 
 
 def _builtin_gates(table: dict[str, _Builtin], redefinable: bool) -> dict[str, _Gate]:
     return {
-        name: _Gate(name, n_p, n_q, None, expand, redefinable=redefinable)
+        name: _Gate(name, n_p, n_q, None, expand, redefinable=redefinable,
+                    size=len(expand((0.0,) * n_p, tuple(range(n_q)))))
         for name, (n_p, n_q, expand) in table.items()
     }
 
@@ -309,14 +335,20 @@ def _native_equivalent(gate: _Gate) -> Callable | None:
     return lambda p, w: [_g(native, w, *p, adjoint=adjoint)]
 
 
+# Definitions of iswap, iswapdg or ryy longer than this are not compared with the native gate.
+_NATIVE_CHECK_MAX = 64
+
+
 # ---- import: the parser --------------------------------------------------------------
 
 
 class _Parser:
-    def __init__(self, text: str, measurements: str) -> None:
+    def __init__(self, text: str, measurements: str, max_gates: int = MAX_GATES) -> None:
         self.tokens = _tokenize(text)
         self.pos = 0
         self.measurements = measurements
+        self.max_gates = max_gates
+        self.nesting = 0  # of the expression being parsed
         self.gates: dict[str, _Gate] = _builtin_gates(_LANGUAGE, False)
         self.qregs: dict[str, tuple[int, int]] = {}  # name -> (offset, size)
         self.cregs: dict[str, tuple[int, int]] = {}  # name -> (0, size)
@@ -377,14 +409,32 @@ class _Parser:
         return node
 
     def unary(self, names: Sequence[str]) -> tuple:
-        if self.accept("-"):
-            return ("neg", self.unary(names))
-        if self.accept("+"):
-            return self.unary(names)
-        base = self.atom(names)
-        if self.accept("^"):  # right-associative, binds tighter than unary minus
-            return ("bin", "^", base, self.unary(names))
-        return base
+        if self.nesting >= _MAX_NESTING:
+            raise self.error(f"expression nested more than {_MAX_NESTING} levels deep "
+                             f"(parentheses, signs and powers; the nesting limit is "
+                             f"{_MAX_NESTING})")
+        self.nesting += 1
+        try:
+            if self.accept("-"):
+                return ("neg", self.unary(names))
+            if self.accept("+"):
+                return self.unary(names)
+            base = self.atom(names)
+            if self.accept("^"):  # right-associative, binds tighter than unary minus
+                return ("bin", "^", base, self.unary(names))
+            return base
+        finally:
+            self.nesting -= 1
+
+    def top_expression(self, names: Sequence[str]) -> tuple:
+        """An expression of a parameter list, its tree depth bounded for evaluation."""
+        tok = self.peek()
+        node = self.expression(names)
+        depth = _tree_depth(node)
+        if depth > _MAX_EXPRESSION_DEPTH:
+            raise self.error(f"expression is {depth} operations deep, beyond the limit of "
+                             f"{_MAX_EXPRESSION_DEPTH}; simplify it", tok)
+        return node
 
     def atom(self, names: Sequence[str]) -> tuple:
         tok = self.next()
@@ -412,9 +462,9 @@ class _Parser:
             return []
         exprs = []
         if not self.accept(")"):
-            exprs.append(self.expression(names))
+            exprs.append(self.top_expression(names))
             while self.accept(","):
-                exprs.append(self.expression(names))
+                exprs.append(self.top_expression(names))
             self.expect(")")
         return exprs
 
@@ -553,9 +603,14 @@ class _Parser:
                 raise self.error(f"repeated qubit argument in the call of {tok.text!r}", tok)
             body.append((callee, tuple(exprs), positions, tok.line))
         gate.body = tuple(body)
-        native = _native_equivalent(gate)
+        gate.size = sum(callee.size for callee, *_ in body)
+        gate.depth = 1 + max((callee.depth for callee, *_ in body), default=0)
+        if gate.depth > _MAX_NESTING:
+            raise QasmError(f"gate {gate.name!r} nests gate definitions {gate.depth} deep, "
+                            f"beyond the nesting limit of {_MAX_NESTING}", gate.line)
+        native = _native_equivalent(gate) if gate.size <= _NATIVE_CHECK_MAX else None
         if native is not None:
-            gate.expand = native
+            gate.expand, gate.size = native, 1
         self.gates[gate.name] = gate
 
     def callable_gate(self, tok: _Token, n_params: int, n_qubits: int) -> _Gate:
@@ -610,7 +665,13 @@ class _Parser:
         if len(sizes) > 1:
             raise self.error(f"registers of different sizes {sizes} in one call of "
                              f"{tok.text!r}", tok)
-        for i in range(sizes[0] if sizes else 1):  # broadcast over whole registers
+        n_calls = sizes[0] if sizes else 1
+        if len(self.ops) + n_calls * gate.size > self.max_gates:
+            raise self.error(
+                f"this call of {tok.text!r} expands to {format_count(n_calls * gate.size)} "
+                f"gate(s) ({format_count(gate.size)} per call), which takes the program past "
+                f"the limit of {self.max_gates} expanded gates (from_qasm's max_gates)", tok)
+        for i in range(n_calls):  # broadcast over whole registers
             wires = tuple(bits[i] if whole else bits[0] for whole, bits in args)
             if len(set(wires)) != len(wires):
                 raise self.error(f"repeated qubit in the arguments of {tok.text!r}", tok)

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_memory, is_traced
+from qinspired._validation import check_memory, format_count, is_traced
 from qinspired.circuits._pauli_basis import apply_pauli, from_pauli, pauli_transfer, to_pauli
 from qinspired.circuits._plan import DiagStep, GateStep, LayerStep, param_ids, plan
 from qinspired.circuits.circuit import Circuit, Operation
@@ -608,8 +608,8 @@ def density_matrix(
     n_states = int(np.prod(batch, dtype=np.int64)) if batch else 1
     check_memory(
         _WORKSPACE_FACTOR * n_states * 4**n * complex_dtype().itemsize,
-        f"density-matrix simulation of {n} qubits (4**{n} = {4**n} entries per state) "
-        f"for {n_states} state(s)",
+        f"density-matrix simulation of {n} qubits (4**{n} = {format_count(4**n)} entries per "
+        f"state) for {n_states} state(s)",
     )
     channels, layout = _resolve_noise(circ, noise)
     out = _run_density(_numpy_circuit(circ), xf, wf, rf, channels, layout=layout,

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_int
+from qinspired._validation import check_int, check_memory
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.statevector import (
     _angles,
@@ -234,5 +234,12 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
     if len(xb) > 1 or len(wb) > 1 or (xb and wb and xb != wb):
         raise ValueError(f"mps_state takes one batch axis shared by x and weights, got batch "
                          f"shapes {xb} and {wb}")
+    dims = _bond_dims(circ.n_qubits, chi)
+    n_states = (xb or wb or (1,))[0]
+    entries = sum(2 * a * b for a, b in zip(dims, dims[1:])) + 4 * max(dims) ** 2  # + 2-site block
+    check_memory(3 * n_states * entries * complex_dtype().itemsize,
+                 f"MPS simulation of {circ.n_qubits} qubits with max_bond={chi} (bonds up to "
+                 f"{max(dims)}) for {n_states} state(s)",
+                 advice="use a smaller max_bond, fewer qubits or a smaller batch")
     tensors, err = _run_mps(circ, xv, wv, chi=chi, x_batched=bool(xb), w_batched=bool(wb))
     return MPSResult(MPS.tree_unflatten(None, tensors), err)

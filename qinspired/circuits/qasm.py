@@ -45,8 +45,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qinspired._validation import check_int
 from qinspired.circuits.circuit import Circuit, Operation
-from qinspired.circuits._qasm_parse import QasmError, _gate_matrix64, _Parser
+from qinspired.circuits._qasm_parse import MAX_GATES, QasmError, _gate_matrix64, _Parser
 from qinspired.circuits.gates import GATES
 
 __all__ = ["QasmError", "from_qasm", "to_qasm"]
@@ -237,7 +238,7 @@ def to_qasm(
     return "\n".join(lines) + "\n"
 
 
-def from_qasm(text: str, *, measurements: str = "ignore") -> Circuit:
+def from_qasm(text: str, *, measurements: str = "ignore", max_gates: int = MAX_GATES) -> Circuit:
     r"""Read an OpenQASM 2.0 program into a :class:`~qinspired.circuits.Circuit`.
 
     Parameters
@@ -249,6 +250,11 @@ def from_qasm(text: str, *, measurements: str = "ignore") -> Circuit:
         ``"ignore"`` drops trailing measurements, as in Qiskit's exports,
         and raises if a gate later acts on a measured qubit (a mid-circuit
         measurement is not unitary). ``"error"`` refuses any ``measure``.
+    max_gates : int, default 1_000_000
+        The most operations the program may expand to (gate definitions are
+        expanded by substitution, so a few nested definitions can ask for
+        exponentially many). A call that would pass it is refused before it
+        is expanded.
 
     Returns
     -------
@@ -263,7 +269,10 @@ def from_qasm(text: str, *, measurements: str = "ignore") -> Circuit:
         A :class:`ValueError` whose message starts with the line number: for
         syntax errors, unknown or opaque gates, wrong numbers of parameters or
         qubits, undeclared registers, out-of-range indices, ``reset``, ``if``
-        and, per ``measurements``, measurements.
+        and, per ``measurements``, measurements; for a program that expands to
+        more than ``max_gates`` operations, expressions nested more than 100
+        levels deep (parentheses, signs, powers) or deeper than 250 operations,
+        and gate definitions nested more than 100 deep.
 
     Notes
     -----
@@ -308,4 +317,5 @@ def from_qasm(text: str, *, measurements: str = "ignore") -> Circuit:
         raise ValueError(f"measurements must be 'ignore' or 'error', got {measurements!r}")
     if not isinstance(text, str):
         raise TypeError(f"from_qasm expects the program text as a str, got {type(text).__name__}")
-    return _Parser(text, measurements).program()
+    max_gates = check_int("from_qasm", "max_gates", max_gates, 1)
+    return _Parser(text, measurements, max_gates).program()

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_wires, is_int, is_traced
+from qinspired._validation import check_memory, check_wires, is_int, is_traced
 from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
 from qinspired.circuits.statevector import real_dtype
 
@@ -63,6 +63,16 @@ def _check_shots(shots: Any, owner: str) -> int:
     if not is_int(shots) or shots < 1:
         raise ValueError(f"{owner}: shots={shots!r} must be a positive integer")
     return int(shots)
+
+
+def _check_draw_memory(batch: tuple[int, ...], shots: int, k: int, owner: str) -> None:
+    """Refuse a draw whose bits would not fit: per shot, a uniform and an outcome index,
+    and per measured wire a bit, a readout uniform, a flip probability, the flipped bit
+    and the uint8 result (see :func:`_draw`)."""
+    n_states = int(np.prod(batch, dtype=object)) if batch else 1
+    check_memory(n_states * shots * (2 + 5 * k) * real_dtype().itemsize,
+                 f"{owner}: {shots} shots of {k} wire(s) for {n_states} state(s)",
+                 advice="use fewer shots (estimates improve as 1/sqrt(shots)) or fewer states")
 
 
 def _n_from_dim(dim: int, shape: tuple[int, ...], what: str) -> int:
@@ -323,6 +333,8 @@ def sample_bits(
     shots = _check_shots(shots, "sample_bits")
     arr, n, is_density = _state_kind(state, density)
     wires = check_wires(wires, n)
+    _check_draw_memory(arr.shape[:-2] if is_density else arr.shape[:-1], shots, len(wires),
+                       "sample_bits")
     p = _marginal(_diagonal_probabilities(arr, is_density), wires, n)
     _check_probabilities(p, "the state")
     mats = confusion_matrices(readout, n)
@@ -529,6 +541,8 @@ def estimate_expectation(
     arr, n, is_density, obs = _prepare_observable(state, observable, density)
     mats = confusion_matrices(readout, n)
     batch = arr.shape[:-2] if is_density else arr.shape[:-1]
+    _check_draw_memory(batch, shots, max((len(ops) for _, ops in obs.terms), default=0),
+                       "estimate_expectation")
     rdtype = jnp.real(arr).dtype
     estimate = jnp.zeros(batch, dtype=rdtype)
     variance = jnp.zeros(batch, dtype=rdtype)

@@ -17,7 +17,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from qinspired._validation import check_choice, check_int
+from qinspired._validation import check_choice, check_finite_output, check_int
 from qinspired.circuits.circuit import Circuit
 from qinspired.estimators._common import fit_key, set_provenance
 from qinspired.feature_maps import FeatureMap, HardwareEfficientEncoding
@@ -185,7 +185,9 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         check_is_fitted(self, "frequencies_")
         X = validate_data(self, X, dtype=_DTYPES, reset=False)
-        return np.asarray(fourier_features(X, self.frequencies_), dtype=X.dtype)
+        features = fourier_features(X, self.frequencies_)
+        return np.asarray(check_finite_output(features, X, "QuantumFourierFeatures: the features"),
+                          dtype=X.dtype)
 
     @property
     def _n_features_out(self) -> int:

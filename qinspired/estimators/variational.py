@@ -58,12 +58,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from qinspired._batching import map_rows, power_of_two
-from qinspired._random import resolve_seed
+from qinspired._random import resolve_seed, seed_key
 from qinspired._validation import (
     check_choice,
+    check_finite_output,
     check_in_range,
     check_int,
     check_memory,
@@ -88,7 +89,7 @@ from qinspired.circuits.shots import (
     sample_bits,
 )
 from qinspired.circuits.statevector import complex_dtype, real_dtype, statevector
-from qinspired.estimators._common import set_provenance
+from qinspired.estimators._common import set_provenance, validate_data
 from qinspired.feature_maps import AngleEncoding, make_feature_map
 from qinspired.training import make_optimizer, train
 
@@ -348,7 +349,7 @@ class _VariationalBase(BaseEstimator):
     # -- training ------------------------------------------------------------------
     def _train(self, model: _Model, X: np.ndarray, Y: np.ndarray, head: dict) -> None:
         seed = resolve_seed(self.random_state)
-        key = jax.random.key(seed)
+        key = seed_key(seed)
         init_key, train_key = jax.random.split(key)
         rdtype = real_dtype()
         w0 = _INIT_STD * jax.random.normal(init_key, (model.circuit.n_weights,), rdtype)
@@ -382,14 +383,15 @@ class _VariationalBase(BaseEstimator):
         params = {"w": jnp.asarray(self.weights_), "scale": jnp.asarray(self.scale_),
                   "bias": jnp.asarray(self.bias_)}
         model = self._model(len(self.bias_))
-        key = jax.random.fold_in(jax.random.key(self.random_seed_), 1)
+        key = jax.random.fold_in(seed_key(self.random_seed_), 1)
         def outputs(rows: np.ndarray, i: int) -> jax.Array:
             if self.shots is None:
                 return _exact_outputs(params, rows, model=model)
             return _shot_outputs(params, rows, model, int(self.shots), jax.random.fold_in(key, i))
 
         # Batches padded to powers of two: a handful of compiled shapes for sklearn's calls.
-        return np.asarray(map_rows(outputs, X, _CHUNK, bucket=power_of_two))
+        out = map_rows(outputs, X, _CHUNK, bucket=power_of_two)
+        return np.asarray(check_finite_output(out, X, f"{type(self).__name__}: the outputs"))
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()

@@ -57,7 +57,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_int, check_real
+from qinspired._validation import check_int, check_memory, check_real
 from qinspired.tn._rng import numpy_rng
 
 __all__ = [
@@ -212,6 +212,10 @@ def init_labelled_mps(key: jax.Array, n_sites: int, local_dim: int, n_outputs: i
     if w.shape != (d,):
         raise ValueError(f"init_labelled_mps: reference must have shape ({d},), got {w.shape}")
     dims = bond_dims_for(n, d, chi)
+    entries = sum(dims[k] * d * dims[k + 1] * (n_out if k == c else 1) for k in range(n))
+    check_memory(2 * 8 * entries,  # float64 noise and its sum with the identity, on the host
+                 f"init_labelled_mps: {n} sites of bond dimension up to {max(dims)} "
+                 f"(bond_dim={chi})", advice="use a smaller bond_dim")
     rng = numpy_rng(key)
     tensors = []
     for k in range(n):

@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_int, check_real
+from qinspired._validation import check_int, check_memory, check_real
 from qinspired.tn._rng import numpy_rng
 
 __all__ = ["TTN", "contract_ttn", "init_ttn", "ttn_logits"]
@@ -173,6 +173,13 @@ def init_ttn(key: jax.Array, n_sites: int, local_dim: int, n_outputs: int, bond_
     if w.shape != (d,):
         raise ValueError(f"init_ttn: reference must have shape ({d},), got {w.shape}")
     depth = max(1, math.ceil(math.log2(n)))
+    widths = [d]
+    for l in range(depth):
+        widths.append(n_out if l == depth - 1 else min(chi, widths[-1] ** 2))
+    entries = sum(2 ** (depth - 1 - l) * widths[l] ** 2 * widths[l + 1] for l in range(depth))
+    check_memory(2 * 8 * entries,  # float64 noise and its sum with the identity, on the host
+                 f"init_ttn: {n} sites of bond dimension up to {max(widths)} (bond_dim={chi})",
+                 advice="use a smaller bond_dim")
     rng = numpy_rng(key)
     layers, d_in = [], d
     for l in range(depth):
