@@ -106,12 +106,26 @@ class QuantumKernel(Params):
 
     def circuit(self, n_features: int | None = None) -> Circuit:
         """The feature-map circuit (``n_features`` builds the default map)."""
-        fm = self._feature_map(n_features)
+        return self._circuit_of(self._feature_map(n_features))
+
+    def _circuit_of(self, fm: Any) -> Circuit:
         circ = fm if isinstance(fm, Circuit) else getattr(fm, "circuit", None)
         if not isinstance(circ, Circuit):
             raise ValueError(f"{self._owner}: feature_map must be a qinspired feature map or "
                              f"Circuit, got {type(fm).__name__}")
         return circ
+
+    def _encoding(self, X: np.ndarray) -> tuple[Circuit, np.ndarray]:
+        """The circuit the simulators run and the inputs it reads.
+
+        A fitted ``feature_scale="auto"`` map runs as its standardised twin on
+        standardised inputs (:meth:`FeatureMap.standardised`): the same angles,
+        and one compiled program for every training set (every CV fold).
+        """
+        fm = self._feature_map(X.shape[1])
+        if callable(getattr(fm, "standardised", None)):
+            fm, X = fm.standardised(X)
+        return self._circuit_of(fm), X
 
     def _weights(self, circ: Circuit) -> np.ndarray | None:
         if circ.n_weights == 0:
@@ -168,7 +182,7 @@ class QuantumKernel(Params):
     # -- simulation ------------------------------------------------------------------
 
     def _simulate(self, X: np.ndarray) -> KernelStates:
-        circ = self.circuit(X.shape[1])
+        circ, X = self._encoding(X)
         w = self._weights(circ)
         backend = self._resolve_backend(circ)
         if backend == "statevector":

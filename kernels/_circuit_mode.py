@@ -93,7 +93,7 @@ def _readout_row(noise: Any, n: int) -> np.ndarray:
 
 
 def _setup(kernel: Any, n_features: int, shots: int | None) -> tuple[_PairBlock, dict, int]:
-    circ = kernel.circuit(n_features)
+    circ = kernel._encoding(np.zeros((0, n_features)))[0]
     cu = compute_uncompute(circ)
     if cu.matrices:
         cu = jax.tree_util.tree_map(lambda m: np.asarray(m, dtype=complex_dtype()), cu)

@@ -252,7 +252,7 @@ class FidelityKernel(QuantumKernel):
         """
         X = self._check_x(X, "X")
         if self._mode() == "circuit":
-            return KernelStates("data", X)
+            return KernelStates("data", self._encoding(X)[1])
         return self._simulate(X)
 
     def _sampling(self, kind: str) -> dict | None:

@@ -90,7 +90,7 @@ class FeatureMap(Params):
     def set_params(self, **params: Any) -> "FeatureMap":
         """Set parameters by name and return ``self``; forgets :meth:`fit`, rebuilds the circuit."""
         super().set_params(**params)
-        for key in ("_circuit_cache",) + _FITTED:
+        for key in ("_circuit_cache", "_standard_map") + _FITTED:
             self.__dict__.pop(key, None)
         return self
 
@@ -147,7 +147,7 @@ class FeatureMap(Params):
         if arr.ndim != 2 or arr.shape[1] != int(self.n_features) or arr.shape[0] < 1:
             raise ValueError(f"{owner}.fit: X must have shape (n_samples >= 1, "
                              f"{self.n_features}), got {arr.shape}")
-        for key in ("_circuit_cache",) + _FITTED:
+        for key in ("_circuit_cache", "_standard_map") + _FITTED:
             self.__dict__.pop(key, None)
         if getattr(self, "feature_scale", None) == "auto":
             mean = arr.astype(np.float64).mean(axis=0)
@@ -157,6 +157,36 @@ class FeatureMap(Params):
             self.feature_std_ = np.where(constant, 1.0, std)
             self.feature_scale_ = float(type(self).auto_scale)
         return self
+
+    def standardised(self, X: np.ndarray) -> tuple["FeatureMap", np.ndarray]:
+        """The same encoding as a map of training statistics 0 and 1, and the inputs it reads.
+
+        A fitted ``"auto"`` map holds the training means and deviations in its
+        circuit's angles, so every new training set (each cross-validation fold)
+        would compile a new circuit. Simulators call this instead: it returns a
+        map whose circuit depends only on the parameters, and ``X`` standardised
+        with the fitted statistics, which together give the same angles. Any
+        other map is returned unchanged, with ``X``.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_samples, n_features)
+
+        Returns
+        -------
+        (FeatureMap, ndarray)
+        """
+        if getattr(self, "feature_scale", None) != "auto" or "feature_scale_" not in self.__dict__:
+            return self, X
+        canonical = self.__dict__.get("_standard_map")
+        if canonical is None:
+            canonical = type(self)(**self.get_params(deep=False))
+            n = int(self.n_features)
+            canonical.feature_mean_ = np.zeros(n)
+            canonical.feature_std_ = np.ones(n)
+            canonical.feature_scale_ = self.feature_scale_
+            self.__dict__["_standard_map"] = canonical
+        return canonical, (X - self.feature_mean_) / self.feature_std_
 
     def _affine(self, j: int) -> tuple[float, float]:
         """``(coef, shift)`` of the angle ``u_j = coef * x_j + shift`` of feature ``j``."""

@@ -230,3 +230,32 @@ def test_grid_search_in_threads_equals_sequential():
     np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"],
                                   sequential.cv_results_["mean_test_score"])
     assert threaded.best_params_ == sequential.best_params_
+
+
+def test_new_training_data_reuse_the_compiled_simulation():
+    # The fitted statistics enter the inputs, not the circuit: a second training set
+    # (new means and deviations) runs the program compiled for the first one.
+    from qinspired.circuits.statevector import _run
+
+    rng = np.random.default_rng(3)
+    X1, X2 = rng.normal(0, 1, (40, 3)), rng.normal(5, 20, (40, 3))
+    y = np.arange(40) % 2
+    QuantumKernelSVC().fit(X1, y).predict(X1)
+    before = _run._cache_size()
+    QuantumKernelSVC().fit(X2, y).predict(X2)
+    assert _run._cache_size() == before
+
+
+def test_standardised_twin_has_the_fitted_maps_angles():
+    # Reference: the angle of feature j written out by hand, pi/2 + 0.1 (x - mean) / std.
+    from qinspired.circuits import statevector
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(3, 7, (30, 3))
+    fm = ZZFeatureMap(3, reps=1).fit(X)
+    twin, Z = fm.standardised(X[:5])
+    assert np.allclose(Z, (X[:5] - X.mean(0)) / X.std(0))
+    hand = ZZFeatureMap(3, reps=1, feature_scale=0.1)
+    expected = np.asarray(statevector(hand.circuit, np.pi / 2 / 0.1 + Z))
+    assert np.allclose(np.asarray(statevector(twin.circuit, Z)), expected, atol=1e-5)
+    assert np.allclose(np.asarray(statevector(fm.circuit, X[:5])), expected, atol=1e-5)
