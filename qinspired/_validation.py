@@ -111,7 +111,7 @@ def check_float32_range(arr: Any, name: str) -> None:
         raise ValueError(
             f"{name} has values up to {largest:.3g}, beyond float32's range "
             f"({_FLOAT32_MAX:.3g}); rescale the data or enable JAX's x64 mode "
-            "(jax.config.update('jax_enable_x64', True))"
+            "(JAX_ENABLE_X64=1 before JAX starts)"
         )
 
 
