@@ -143,7 +143,7 @@ def test_readout_flips_match_confusion_probabilities() -> None:
 
 
 def test_readout_error_objects_and_noise_models_are_accepted() -> None:
-    channels = pytest.importorskip("qinspired.circuits.channels")
+    from qinspired.circuits import channels
     err = channels.ReadoutError(p0given1=0.2, p1given0=0.05)
     np.testing.assert_allclose(np.asarray(confusion_matrices(err, 2)),
                                [confusion(0.2, 0.05)] * 2, atol=1e-7)
@@ -172,7 +172,7 @@ def test_exact_expectation_matches_dense_references() -> None:
     o = dense_observable(OBS, 3)
     assert got_rho == pytest.approx(float(np.real(np.trace(rho @ o))), abs=1e-12)
     assert got_ro == pytest.approx(dense_readout_expectation(rho, OBS, READOUT3), abs=1e-12)
-    density = pytest.importorskip("qinspired.circuits.density")
+    from qinspired.circuits import density
     with jax.enable_x64(True):
         assert got_rho == pytest.approx(float(density.density_expectation(rho, OBS)), abs=1e-12)
 
