@@ -80,8 +80,8 @@ def test_no_private_names_are_imported_from_public_modules() -> None:
                 continue
             for alias in node.names:
                 name = alias.name
-                is_module = (ROOT / node.module.replace(".", "/") / f"{name}.py").exists() or (
-                    node.module == "qinspired.kernels" and (ROOT / "kernels" / f"{name}.py").exists())
+                folder = "kernels" if node.module == "qinspired.kernels" else node.module
+                is_module = (ROOT / folder.replace(".", "/") / f"{name}.py").exists()
                 if name.startswith("_") and not name.startswith("__") and not is_module:
                     found.add((path.relative_to(ROOT).as_posix(), node.module, name))
     assert found <= ALLOWED_PRIVATE_IMPORTS, sorted(found - ALLOWED_PRIVATE_IMPORTS)

@@ -168,7 +168,8 @@ def draw(key: jax.Array, p: jnp.ndarray, flip: jnp.ndarray, shots: int) -> jnp.n
 
 
 def flip_table(mats: jnp.ndarray | None, k: int, dtype: Any) -> jnp.ndarray:
-    """``(k, 2)`` probabilities that a true 0 (column 0) or 1 is read flipped (see :func:`draw`)."""
+    """``(k, 2)`` probabilities that a true 0 (column 0) or 1 is read flipped
+    (see :func:`draw`)."""
     if mats is None:
         return jnp.zeros((k, 2), dtype)
     return jnp.stack([mats[:, 1, 0], mats[:, 0, 1]], axis=-1).astype(dtype)

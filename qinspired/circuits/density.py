@@ -130,7 +130,8 @@ def _block_superoperator(k, units, theta, matrices, sups):
 
 
 def _pair_cost(items: tuple, real_flags: tuple) -> int:
-    """Multiply-adds per density-matrix entry of a :func:`~qinspired.circuits._engine.plan.schedule` (real pair form)."""
+    """Multiply-adds per density-matrix entry of a
+    :func:`~qinspired.circuits._engine.plan.schedule` (real pair form)."""
     cost = 0
     for item in items:
         if item[0] == "plan":

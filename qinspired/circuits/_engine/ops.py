@@ -297,7 +297,8 @@ def _block_view(order: list[int], n: int, dim: int, merge_runs: bool):
 
 
 def _sorted_matrix(matrix: jnp.ndarray, wires: tuple[int, ...], dim: int) -> jnp.ndarray:
-    """``matrix`` on ``wires`` (in their order) as a ``(dim,) * 2k`` tensor over the sorted wires."""
+    """``matrix`` on ``wires`` (in their order) as a ``(dim,) * 2k`` tensor over the sorted
+    wires."""
     k = len(wires)
     m = matrix.reshape((dim,) * (2 * k))
     order = sorted(wires)
