@@ -32,11 +32,12 @@ from qinspired._validation import (
     check_memory,
     format_bytes,
 )
-from qinspired.circuits._plan import GateStep, param_ids
+from qinspired.circuits._engine.ops import angles, complex_dtype, step_matrix
+from qinspired.circuits._engine.plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
-from qinspired.circuits.statevector import _angles, _gate_matrix, complex_dtype, statevector
+from qinspired.circuits.statevector import statevector
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -78,11 +79,13 @@ def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
 
 
 def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
+    """The one-qubit factors of a product circuit's state: each gate is a 2x2 matrix
+    times a 2-vector (a specialised kernel: there is no joint state to contract)."""
     cdtype = complex_dtype()
-    theta = _angles(circuit, x, w)
+    theta = angles(circuit, x, w)
     factors = [jnp.array([1.0, 0.0], cdtype) for _ in range(circuit.n_qubits)]
     for op, pids in zip(circuit.operations, param_ids(circuit.operations)):
-        m = _gate_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
+        m = step_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
         q = op.wires[0]
         factors[q] = m @ factors[q]
     return jnp.stack(factors)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qinspired.circuits import Circuit, statevector
-from qinspired.circuits._plan import plan
+from qinspired.circuits._engine.plan import plan
 from qinspired.feature_maps import (
     FEATURE_MAPS,
     AmplitudeEncoding,

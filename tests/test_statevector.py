@@ -24,7 +24,7 @@ from qinspired.circuits import (
     unitary,
     weight,
 )
-from qinspired.circuits._plan import DiagStep, LayerStep, plan
+from qinspired.circuits._engine.plan import DiagStep, LayerStep, plan
 from qinspired.circuits.statevector import _run
 
 NAMED = sorted(g for g in GATES if g != "unitary")

@@ -8,7 +8,8 @@ Hermiticity-preserving map on :math:`k` qubits acts on the coefficients by
 its real Pauli transfer matrix :math:`R_{PQ} = 2^{-k}\,\mathrm{Tr}(P\,
 \mathcal{E}(Q))`. :func:`qinspired.circuits.density.density_matrix` uses this
 basis for noisy circuits: a two-qubit block with its channels is a real
-:math:`16 \times 16` matrix instead of a complex one.
+:math:`16 \times 16` matrix instead of a complex one, applied by
+:func:`qinspired.circuits._engine.ops.apply_transfer`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired.circuits.statevector import complex_dtype, real_dtype
+from qinspired.circuits._engine.ops import complex_dtype, real_dtype
 
-__all__ = ["apply_pauli", "from_pauli", "pauli_basis", "pauli_transfer", "to_pauli"]
+__all__ = ["from_pauli", "pauli_basis", "pauli_transfer", "to_pauli"]
 
 _PAULIS = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
 
@@ -91,47 +92,3 @@ def from_pauli(c: jnp.ndarray, n: int) -> jnp.ndarray:
     split = [2 * q for q in range(n)] + [2 * q + 1 for q in range(n)]
     t = jax.lax.complex(re, im).reshape((2,) * (2 * n)).transpose(split)
     return t.reshape(2**n, 2**n)
-
-
-def apply_pauli(c: jnp.ndarray, transfer: jnp.ndarray, wires: tuple[int, ...], n: int):
-    """Apply a ``(4**k, 4**k)`` transfer matrix to qubits ``wires`` of Pauli coefficients.
-
-    The coefficients ``(1, 4**n)`` are viewed with each run of adjacent
-    target qubits as one axis and the gaps between runs merged, so the
-    contraction is a single matrix product over as few axes as possible (a
-    block on the first or last qubits is a plain matrix product).
-    """
-    k = len(wires)
-    order = sorted(wires)
-    m = transfer.reshape((4,) * (2 * k))
-    if list(wires) != order:
-        perm = [wires.index(w) for w in order]
-        m = m.transpose(perm + [k + p for p in perm])
-    runs: list[list[int]] = []
-    for q in order:
-        if runs and runs[-1][-1] == q - 1:
-            runs[-1].append(q)
-        else:
-            runs.append([q])
-    m = m.reshape(tuple(4 ** len(r) for r in runs) * 2)
-    letters = iter("abcdefghijklmnopqrstuvwxyz")
-    out_idx = [next(letters) for _ in runs]
-    in_idx = [next(letters) for _ in runs]
-    shape, sub_in, sub_out, prev = [], [], [], -1
-    for j, run in enumerate(runs):
-        if run[0] - prev - 1:
-            g = next(letters)
-            shape.append(4 ** (run[0] - prev - 1))
-            sub_in.append(g)
-            sub_out.append(g)
-        shape.append(4 ** len(run))
-        sub_in.append(in_idx[j])
-        sub_out.append(out_idx[j])
-        prev = run[-1]
-    if n - prev - 1:
-        g = next(letters)
-        shape.append(4 ** (n - prev - 1))
-        sub_in.append(g)
-        sub_out.append(g)
-    spec = f"{''.join(out_idx + in_idx)},{''.join(sub_in)}->{''.join(sub_out)}"
-    return jnp.einsum(spec, m.astype(c.dtype), c.reshape(shape)).reshape(1, 4**n)

@@ -17,7 +17,7 @@ import numpy as np
 
 from qinspired._validation import format_count
 from qinspired.circuits.circuit import Circuit, Operation, const
-from qinspired.circuits.gates import GATES
+from qinspired.circuits.gates import gate_matrix
 
 _PI = math.pi
 
@@ -43,25 +43,6 @@ class QasmError(ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
         super().__init__(f"line {line}: {message}" if line is not None else message)
-
-
-def _x64():
-    """A context manager that enables float64 in JAX for its body only."""
-    import jax
-
-    ctx = getattr(jax, "enable_x64", None)
-    if ctx is None:  # older JAX
-        from jax.experimental import enable_x64 as ctx
-    return ctx(True)
-
-
-def _gate_matrix64(name: str, values: Sequence[float]) -> np.ndarray:
-    """The complex128 matrix of a registered gate."""
-    import jax.numpy as jnp
-
-    with _x64():
-        theta = jnp.asarray(np.asarray(values, dtype=np.float64).reshape(-1))
-        return np.asarray(GATES[name].matrix(theta, jnp.complex128), dtype=np.complex128)
 
 
 # ---- import: tokens ------------------------------------------------------------------
@@ -310,7 +291,7 @@ def _ops_matrix(ops: list[_Op], n: int) -> np.ndarray:
     """Dense complex128 matrix of expanded operations on wires ``0..n-1`` (wire 0 MSB)."""
     u = np.eye(2**n, dtype=np.complex128).reshape((2,) * n + (2**n,))
     for name, wires, params, adjoint in ops:
-        m = _gate_matrix64(name, params)
+        m = gate_matrix(name, params, np.complex128)
         m = m.conj().T if adjoint else m
         k = len(wires)
         u = np.tensordot(m.reshape((2,) * (2 * k)), u, axes=(tuple(range(k, 2 * k)), wires))

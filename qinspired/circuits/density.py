@@ -14,12 +14,12 @@ a gate on wires :math:`W` is :math:`U` on the row wires :math:`W` and
 :math:`\bar U` on the column wires :math:`W + n`, and a channel is its
 superoperator :math:`S = \sum_k K_k \otimes \bar K_k` on :math:`(W, W + n)`:
 one pass over :math:`\rho` whatever the number of Kraus operators. Both use
-the statevector simulator's contraction (:func:`~qinspired.circuits.
-statevector._apply`) on real/imaginary pairs, so real gates and real
+the engine's contraction (:func:`~qinspired.circuits._engine.ops.
+apply_matrix`) on real/imaginary pairs, so real gates and real
 channels (depolarizing, damping) cost real arithmetic only.
 
 Gates between noise channels are planned as the statevector simulator plans
-a circuit (:func:`qinspired.circuits._plan.plan`): a diagonal run with phases
+a circuit (:func:`qinspired.circuits._engine.plan.plan`): a diagonal run with phases
 :math:`\varphi` is the elementwise product :math:`\rho_{ij}\,
 e^{i(\varphi_i - \varphi_j)}`, a single-qubit layer a few Kronecker blocks;
 without noise the whole circuit is one such run. A gate on at most two wires
@@ -55,25 +55,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_memory, format_count, is_traced
-from qinspired.circuits._pauli_basis import apply_pauli, from_pauli, pauli_transfer, to_pauli
-from qinspired.circuits._plan import DiagStep, GateStep, LayerStep, param_ids, plan
+from qinspired.circuits._engine.ops import (
+    WORKSPACE_FACTOR,
+    angles,
+    apply_matrix,
+    apply_transfer,
+    batch_inputs,
+    cast_matrices,
+    complex_dtype,
+    evolve,
+    initial_pair,
+    real_dtype,
+    step_matrix,
+)
+from qinspired.circuits._engine.plan import DiagStep, GateStep, LayerStep, param_ids, plan
+from qinspired.circuits._pauli_basis import from_pauli, pauli_transfer, to_pauli
 from qinspired.circuits.circuit import Circuit, Operation
 from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
-from qinspired.circuits.statevector import (
-    _angles,
-    _apply,
-    _diag_phase,
-    _batch_inputs,
-    _gate_matrix,
-    as_circuit,
-    complex_dtype,
-    real_dtype,
-)
+from qinspired.circuits.statevector import as_circuit
 
 __all__ = ["density_expectation", "density_matrix"]
 
-# Peak working memory of a simulation in units of one batch of states.
-_WORKSPACE_FACTOR = 3
 # `density_matrix(basis=...)` -> the `pauli` flag of `_run_density` (None: cheaper one).
 _BASES = {"auto": None, "pauli": True, "computational": False}
 # Largest block, in qubits, of the Pauli-basis simulation. On CPU (2 cores, n = 8,
@@ -276,7 +278,7 @@ def _block_superoperator(k, units, theta, matrices, sups):
     total = jnp.eye(4**k, dtype=real_dtype())
     for unit in units:
         if unit[0] == "gate":
-            m = _gate_matrix(unit[1], theta, matrices, complex_dtype())
+            m = step_matrix(unit[1], theta, matrices, complex_dtype())
             sup, rows = jnp.kron(m, jnp.conj(m)), list(unit[1].op.wires)
         else:
             sup, rows = sups[unit[1]], list(unit[2])
@@ -328,7 +330,7 @@ def _block_transfer(k, units, theta, matrices, transfers):
     total = jnp.eye(4**k, dtype=real_dtype())
     for unit in units:
         if unit[0] == "gate":
-            m = _gate_matrix(unit[1], theta, matrices, complex_dtype())
+            m = step_matrix(unit[1], theta, matrices, complex_dtype())
             wires = unit[1].op.wires
             r = pauli_transfer(jnp.kron(m, jnp.conj(m))[None], len(wires))[0]
         else:
@@ -337,52 +339,10 @@ def _block_transfer(k, units, theta, matrices, transfers):
     return total
 
 
-def _evolve(state, steps, theta, matrices, n: int, density: bool):
-    """Apply planned steps to a pair-form statevector ``(2, 2**n)`` or, with
-    ``density``, density matrix ``(2, 4**n)`` (gates also act, conjugated, on
-    the column wires).
-    """
-    cdtype, rdtype = complex_dtype(), real_dtype()
-    width = 2 * n if density else n
-    for step in steps:
-        if isinstance(step, DiagStep):
-            phase = _diag_phase(step, theta, n, rdtype)
-            c, s = jnp.cos(phase), jnp.sin(phase)
-            if density:  # exp(i(phi_i - phi_j)) from 2**n sines and cosines
-                c, s = (
-                    (jnp.outer(c, c) + jnp.outer(s, s)).reshape(-1),
-                    (jnp.outer(s, c) - jnp.outer(c, s)).reshape(-1),
-                )
-            state = jnp.stack([state[0] * c - state[1] * s, state[0] * s + state[1] * c])
-            continue
-        if isinstance(step, LayerStep):
-            ops = []
-            for block in step.blocks:
-                kron = _gate_matrix(block[0], theta, matrices, cdtype)
-                for s in block[1:]:
-                    kron = jnp.kron(kron, _gate_matrix(s, theta, matrices, cdtype))
-                ops.append((kron, tuple(s.op.wires[0] for s in block)))
-        else:
-            ops = [(_gate_matrix(step, theta, matrices, cdtype), step.op.wires)]
-        for m, wires in ops:
-            state = _apply(state, m, wires, width)
-            if density:
-                state = _apply(state, jnp.conj(m), tuple(q + n for q in wires), width)
-    return state
-
-
-def _initial_pair(state0, size: int):
-    """The initial state (``|0...0>`` if None) in real pair form ``(2, size)``."""
-    if state0 is None:
-        return jnp.zeros((2, size), real_dtype()).at[0, 0].set(1.0)
-    flat = state0.reshape(size)
-    return jnp.stack([jnp.real(flat), jnp.imag(flat)]).astype(real_dtype())
-
-
 def _simulate_density(circuit, x, w, rho0, channels, layout, fuse, real_flags, pauli):
     """The density matrix of one data point (the unbatched core)."""
     n = circuit.n_qubits
-    theta = _angles(circuit, x, w)
+    theta = angles(circuit, x, w)
     sups = [_superoperator(ch, real) for ch, real in zip(channels, real_flags)]
     if pauli:
         items, groups = _pauli_schedule(circuit.operations, n, layout)
@@ -401,13 +361,13 @@ def _simulate_density(circuit, x, w, rho0, channels, layout, fuse, real_flags, p
     if pauli:
         state = to_pauli(rho0, n)
         for _, wires, gid, member in items:
-            state = apply_pauli(state, block_sups[gid][member], wires, n)
+            state = apply_transfer(state, block_sups[gid][member], wires, n)
         return from_pauli(state, n)
-    state = _initial_pair(rho0, 4**n)
+    state = initial_pair(rho0, 4**n)
     for item in items:
         if item[0] == "plan":
             _, steps, lo, hi = item
-            state = _evolve(state, steps, theta[lo:hi], circuit.matrices, n, density=True)
+            state = evolve(state, steps, theta[lo:hi], circuit.matrices, n, density=True)
             continue
         if item[0] == "block":
             wires = item[1]
@@ -415,7 +375,7 @@ def _simulate_density(circuit, x, w, rho0, channels, layout, fuse, real_flags, p
         else:
             wires = item[2]
             sup = sups[item[1]]
-        state = _apply(state, sup, wires + tuple(q + n for q in wires), 2 * n)
+        state = apply_matrix(state, sup, wires + tuple(q + n for q in wires), 2 * n)
     return jax.lax.complex(state[0], state[1]).reshape(2**n, 2**n)
 
 
@@ -508,13 +468,6 @@ def _real_flags(channels: tuple) -> tuple[bool, ...]:
     return tuple(flags)
 
 
-def _numpy_circuit(circ: Circuit) -> Circuit:
-    if circ.matrices:
-        cdtype = complex_dtype()
-        circ = jax.tree_util.tree_map(lambda m: np.asarray(m, dtype=cdtype), circ)
-    return circ
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -603,16 +556,16 @@ def density_matrix(
     circ = as_circuit(circuit)
     n = circ.n_qubits
     rho0, rb = _prepare_density(initial_state, n)
-    batch, (xf, wf, rf), (xb, wb, rbat) = _batch_inputs(circ, x, weights, rho0, rb,
+    batch, (xf, wf, rf), (xb, wb, rbat) = batch_inputs(circ, x, weights, rho0, rb,
                                                         (2**n, 2**n))
     n_states = int(np.prod(batch, dtype=np.int64)) if batch else 1
     check_memory(
-        _WORKSPACE_FACTOR * n_states * 4**n * complex_dtype().itemsize,
+        WORKSPACE_FACTOR * n_states * 4**n * complex_dtype().itemsize,
         f"density-matrix simulation of {n} qubits (4**{n} = {format_count(4**n)} entries per "
         f"state) for {n_states} state(s)",
     )
     channels, layout = _resolve_noise(circ, noise)
-    out = _run_density(_numpy_circuit(circ), xf, wf, rf, channels, layout=layout,
+    out = _run_density(cast_matrices(circ), xf, wf, rf, channels, layout=layout,
                        fuse=bool(fuse), real_flags=_real_flags(channels), x_batched=xb,
                        w_batched=wb, rho_batched=rbat, pauli=_BASES[basis])
     return out.reshape(batch + (2**n, 2**n))

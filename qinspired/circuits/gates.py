@@ -12,9 +12,11 @@ are listed, first wire most significant (see :mod:`qinspired.circuits`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -95,14 +97,34 @@ def canonical_gate_name(name: str) -> str:
 
 
 def gate_matrix(name: str, params: tuple[float, ...] = (), dtype=jnp.complex64) -> np.ndarray:
-    """Return the unitary of a registered gate as a NumPy array."""
+    """Return the unitary of a registered gate as a NumPy array.
+
+    The matrix is computed in ``dtype`` and the angles in its real
+    counterpart; a 128-bit complex ``dtype`` is honoured (computed in float64)
+    whether or not JAX's x64 mode is on, which is how the NumPy consumers
+    (OpenQASM reading and writing, circuit-to-MPS conversion) get exact
+    complex128 matrices. The simulators' own precision rule is in
+    :mod:`qinspired.circuits._engine`.
+    """
     spec = GATES[canonical_gate_name(name)]
+    dtype = np.dtype(dtype)
     theta = np.asarray(params, dtype=float).reshape(spec.n_params)
-    return np.asarray(spec.matrix(jnp.asarray(theta, dtype=_real_dtype(dtype)), dtype))
+    with _precision(dtype):
+        return np.asarray(spec.matrix(jnp.asarray(theta, dtype=_real_dtype(dtype)), dtype))
 
 
-def _real_dtype(dtype) -> jnp.dtype:
-    return jnp.real(jnp.zeros((), dtype)).dtype
+def _precision(dtype: np.dtype):
+    """A context in which JAX computes in ``dtype``: x64 on for 128-bit complex numbers."""
+    if dtype.itemsize < 16 or jax.config.jax_enable_x64:
+        return contextlib.nullcontext()
+    enable = getattr(jax, "enable_x64", None)
+    if enable is None:  # older JAX
+        from jax.experimental import enable_x64 as enable
+    return enable(True)
+
+
+def _real_dtype(dtype) -> np.dtype:
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.finfo(dtype).dtype))
 
 
 def _const(matrix: np.ndarray) -> Callable[[jnp.ndarray, jnp.dtype], jnp.ndarray]:

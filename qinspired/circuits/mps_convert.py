@@ -40,15 +40,14 @@ circuits for general multiqubit gates", Phys. Rev. Lett. 93, 130502 (2004).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
 from qinspired._validation import check_int
-from qinspired.circuits._qasm_parse import _gate_matrix64
-from qinspired.circuits.circuit import Circuit, Operation
+from qinspired.circuits._engine.ops import numpy_operation_matrix
+from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.statevector import as_circuit, complex_dtype
 from qinspired.tn.canonical import svd_split
 from qinspired.tn.mps import MPS, truncate
@@ -57,14 +56,6 @@ __all__ = ["circuit_to_mps", "decompose_unitaries", "mps_to_circuit"]
 
 
 # ------------------------------------------------------------------ circuit -> MPS
-def _op_matrix(op: Operation, matrices: Sequence[Any]) -> np.ndarray:
-    if op.name == "unitary":
-        m = np.asarray(matrices[op.matrix_index], dtype=np.complex128)
-    else:
-        m = _gate_matrix64(op.name, [a.constant_value for a in op.params])
-    return m.conj().T if op.adjoint else m
-
-
 def _on_block(m: np.ndarray, wires: tuple[int, ...], first: int, span: int) -> np.ndarray:
     """``m`` (on ``wires``, in their order) as an operator on wires ``first .. first+span-1``."""
     block = list(range(first, first + span))
@@ -213,7 +204,7 @@ def circuit_to_mps(
     state = _AdaptiveMPS(circ.n_qubits, max_bond, float(cutoff))
     for op in bound.operations:
         first, span = min(op.wires), max(op.wires) - min(op.wires) + 1
-        state.apply(_on_block(_op_matrix(op, bound.matrices), op.wires, first, span), first, span)
+        state.apply(_on_block(numpy_operation_matrix(op, bound.matrices), op.wires, first, span), first, span)
     kept = float(np.sum(np.abs(state.t[state.center]) ** 2))
     state.t[state.center] = state.t[state.center] / math.sqrt(kept)
     error = math.sqrt(state.discarded / (kept + state.discarded))

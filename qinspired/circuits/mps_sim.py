@@ -33,14 +33,9 @@ import numpy as np
 
 from qinspired._validation import check_int, check_memory
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.statevector import (
-    _angles,
-    _gate_matrix,
-    _prepare,
-    as_circuit,
-    complex_dtype,
-)
-from qinspired.circuits._plan import GateStep, param_ids
+from qinspired.circuits._engine.ops import angles, complex_dtype, prepare_values, step_matrix
+from qinspired.circuits._engine.plan import GateStep, param_ids
+from qinspired.circuits.statevector import as_circuit
 from qinspired.tn.mps import MPS, to_dense
 
 __all__ = ["MPSResult", "mps_state"]
@@ -168,14 +163,14 @@ def _simulate_mps(circuit: Circuit, x, w, chi: int):
     n = circuit.n_qubits
     cdtype = complex_dtype()
     dims = _bond_dims(n, chi)
-    theta = _angles(circuit, x, w)
+    theta = angles(circuit, x, w)
     tensors = [jnp.zeros((dims[k], 2, dims[k + 1]), cdtype).at[0, 0, 0].set(1.0)
                for k in range(n)]
     state = _State(tensors, dims)
     pending_wires: tuple[int, ...] = ()
     pending = None
     for op, pids in zip(circuit.operations, param_ids(circuit.operations)):
-        m = _gate_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
+        m = step_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
         if pending is not None and set(op.wires) <= set(pending_wires):
             pending = _embed(m, op.wires, pending_wires) @ pending
             continue
@@ -229,8 +224,8 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
     """
     circ = as_circuit(circuit)
     chi = check_int("mps_state", "max_bond", max_bond, 1)
-    xv, xb = _prepare(x, circ.n_features, "x", "features")
-    wv, wb = _prepare(weights, circ.n_weights, "weights", "weights")
+    xv, xb = prepare_values(x, circ.n_features, "x", "features")
+    wv, wb = prepare_values(weights, circ.n_weights, "weights", "weights")
     if len(xb) > 1 or len(wb) > 1 or (xb and wb and xb != wb):
         raise ValueError(f"mps_state takes one batch axis shared by x and weights, got batch "
                          f"shapes {xb} and {wb}")

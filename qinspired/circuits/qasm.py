@@ -47,8 +47,8 @@ import numpy as np
 
 from qinspired._validation import check_int
 from qinspired.circuits.circuit import Circuit, Operation
-from qinspired.circuits._qasm_parse import MAX_GATES, QasmError, _gate_matrix64, _Parser
-from qinspired.circuits.gates import GATES
+from qinspired.circuits._qasm_parse import MAX_GATES, QasmError, _Parser
+from qinspired.circuits.gates import GATES, gate_matrix
 
 __all__ = ["QasmError", "from_qasm", "to_qasm"]
 
@@ -131,14 +131,14 @@ def _export_gate(op: Operation, matrices: Sequence[Any], position: int) -> tuple
             t, p, lam = values
             values = (-t, -lam, -p)
         elif name not in _SELF_INVERSE:  # a gate registered later: invert its matrix
-            m = _gate_matrix64(name, values)
+            m = gate_matrix(name, values, np.complex128)
             matrix = None if np.allclose(m, m.conj().T, atol=1e-12) else m.conj().T
     if matrix is None:
         if name in _DEFINITIONS:
             return name, values
         if GATES[name].qasm:
             return GATES[name].qasm, values
-        matrix = _gate_matrix64(name, values)
+        matrix = gate_matrix(name, values, np.complex128)
     if matrix.shape != (2, 2):
         raise ValueError(
             f"gate {name!r} (operation {position}) has no OpenQASM 2.0 form: it is not in "

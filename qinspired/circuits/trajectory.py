@@ -25,27 +25,28 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_int, check_memory
-from qinspired.circuits._plan import param_ids
+from qinspired.circuits._engine.ops import (
+    WORKSPACE_FACTOR,
+    angles,
+    batch_inputs,
+    cast_matrices,
+    complex_dtype,
+    embed_matrix,
+    evolve,
+    initial_pair,
+    named_matrix,
+    prepare_state,
+    real_dtype,
+)
+from qinspired.circuits._engine.plan import param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import (
-    _WORKSPACE_FACTOR,
-    _evolve,
-    _initial_pair,
-    _numpy_circuit,
     _resolve_noise,
     _schedule,
 )
-from qinspired.circuits.gates import GATES
 from qinspired.circuits.measure import expectation
 from qinspired.circuits.observables import ObservableLike
-from qinspired.circuits.statevector import (
-    _angles,
-    _batch_inputs,
-    _prepare_state,
-    as_circuit,
-    complex_dtype,
-    real_dtype,
-)
+from qinspired.circuits.statevector import as_circuit
 
 __all__ = ["trajectories", "trajectory_density", "trajectory_expectation"]
 
@@ -87,15 +88,15 @@ def _jump(psi, kraus, wires: tuple[int, ...], n: int, u):
 def _simulate_trajectory(circuit, x, w, psi0, channels, key, layout, fuse):
     """One trajectory of one data point (the unbatched core)."""
     n = circuit.n_qubits
-    theta = _angles(circuit, x, w)
-    psi = _initial_pair(psi0, 2**n)
+    theta = angles(circuit, x, w)
+    psi = initial_pair(psi0, 2**n)
     uniforms = jax.random.uniform(key, (max(len(layout), 1),), real_dtype())
     kraus = [jnp.asarray(ch.kraus(), complex_dtype()) for ch in channels]
     i = 0
     for item in _schedule(circuit.operations, n, layout, fuse, False)[0]:
         if item[0] == "plan":
             _, steps, lo, hi = item
-            psi = _evolve(psi, steps, theta[lo:hi], circuit.matrices, n, density=False)
+            psi = evolve(psi, steps, theta[lo:hi], circuit.matrices, n, density=False)
         else:
             psi = _jump(psi, kraus[item[1]], item[2], n, uniforms[i])
             i += 1
@@ -153,18 +154,6 @@ def _scan_table(operations: tuple, n: int, layout: tuple):
     return pairs, pair_of_step, table[1], tuple(variants)[1:], table[2], table[3]
 
 
-def _embed(m: jnp.ndarray, positions: tuple[int, ...]) -> jnp.ndarray:
-    """A one- or two-qubit matrix as a 4x4 matrix of the pair, its wires at ``positions``."""
-    eye = jnp.eye(2, dtype=m.dtype)
-    if positions == (0,):
-        return jnp.kron(m, eye)
-    if positions == (1,):
-        return jnp.kron(eye, m)
-    if positions == (1, 0):
-        return m.reshape(2, 2, 2, 2).transpose(1, 0, 3, 2).reshape(4, 4)
-    return m
-
-
 def _step_gates(circuit: Circuit, theta, gate_of_step: np.ndarray) -> jnp.ndarray:
     """``(n_steps, 4, 4)`` gate matrices (identity where a step has no gate); the
     matrices of each gate name are computed in one vectorised call."""
@@ -181,14 +170,14 @@ def _step_gates(circuit: Circuit, theta, gate_of_step: np.ndarray) -> jnp.ndarra
         if name == "unitary":
             m = jnp.asarray(circuit.matrices[matrix_index], cdtype)[None]
         else:
-            spec = GATES[name]
+            width = len(ids[gate_of_step[rows[0]]])
             angle_ids = np.asarray([ids[gate_of_step[s]] for s in rows],
-                                   dtype=np.int32).reshape(len(rows), spec.n_params)
-            m = jax.vmap(lambda t, spec=spec: spec.matrix(t, cdtype))(theta[angle_ids])
+                                   dtype=np.int32).reshape(len(rows), width)
+            m = jax.vmap(partial(named_matrix, name, dtype=cdtype))(theta[angle_ids])
         m = m.astype(cdtype)
         if adjoint:
             m = jnp.conj(jnp.swapaxes(m, -1, -2))
-        m = jax.vmap(partial(_embed, positions=(0,) if k == 1 else (0, 1)))(m)
+        m = jax.vmap(partial(embed_matrix, wires=(0,) if k == 1 else (0, 1), block=(0, 1)))(m)
         out = out.at[np.asarray(rows)].set(jnp.broadcast_to(m, (len(rows), 4, 4)))
     return out
 
@@ -199,14 +188,20 @@ def _step_kraus(channels: tuple, variants: tuple, variant_of_step: np.ndarray) -
     cdtype = complex_dtype()
     kraus = [jnp.asarray(ch.kraus(), cdtype) for ch in channels]
     sets = [jnp.eye(4, dtype=cdtype)[None]]
-    sets += [jax.vmap(partial(_embed, positions=pos))(kraus[slot]) for slot, pos in variants]
+    sets += [jax.vmap(partial(embed_matrix, wires=pos, block=(0, 1)))(kraus[slot])
+             for slot, pos in variants]
     m = max(s.shape[0] for s in sets)
     padded = jnp.stack([jnp.pad(s, ((0, m - s.shape[0]), (0, 0), (0, 0))) for s in sets])
     return padded[variant_of_step]
 
 
 def _pair_step(psi, gate, kraus, u, pair: tuple[int, int], n: int):
-    """A gate and a jump on the wire pair ``pair`` of a statevector ``(2**n,)``."""
+    """A gate and a jump on the wire pair ``pair`` of a statevector ``(2**n,)``.
+
+    Not :func:`~qinspired.circuits._engine.ops.apply_matrix`: the jump needs
+    the state as a complex ``(4, 2**(n-2))`` matrix with the pair in front,
+    so the gate is applied to that same view.
+    """
     t = jnp.moveaxis(psi.reshape((2,) * n), pair, (0, 1)).reshape(4, -1)
     out = _branch(gate @ t, kraus, u)
     return jnp.moveaxis(out.reshape((2,) * n), (0, 1), pair).reshape(-1)
@@ -218,13 +213,13 @@ def _scan_trajectory(circuit, x, w, psi0, channels, key, table):
     whatever the length of the circuit."""
     n = circuit.n_qubits
     pairs, pair_of_step, gate_of_step, variants, variant_of_step, uniform_of_step = table
-    theta = _angles(circuit, x, w)
+    theta = angles(circuit, x, w)
     uniforms = jax.random.uniform(key, (max(int(uniform_of_step.max()) + 1, 1),), real_dtype())
     xs = (jnp.asarray(pair_of_step), _step_gates(circuit, theta, gate_of_step),
           _step_kraus(channels, variants, variant_of_step),
           uniforms[np.maximum(uniform_of_step, 0)])
     branches = [partial(_pair_step, pair=pair, n=n) for pair in pairs]
-    pair0 = _initial_pair(psi0, 2**n)
+    pair0 = initial_pair(psi0, 2**n)
 
     def step(psi, s):
         branch, gate, kraus, u = s
@@ -328,16 +323,16 @@ def trajectories(
         raise ValueError(
             f"trajectories: key must be a JAX random key (jax.random.key(seed)), got {key!r}"
         )
-    psi0, pb = _prepare_state(initial_state, n)
-    batch, (xf, wf, pf), (xb, wb, pbat) = _batch_inputs(circ, x, weights, psi0, pb, (2**n,))
+    psi0, pb = prepare_state(initial_state, n)
+    batch, (xf, wf, pf), (xb, wb, pbat) = batch_inputs(circ, x, weights, psi0, pb, (2**n,))
     n_states = int(np.prod(batch, dtype=np.int64)) if batch else 1
     check_memory(
-        _WORKSPACE_FACTOR * n_states * n_traj * 2**n * complex_dtype().itemsize,
+        WORKSPACE_FACTOR * n_states * n_traj * 2**n * complex_dtype().itemsize,
         f"trajectory simulation of {n} qubits for {n_states} state(s) x {n_traj} trajectories",
     )
     channels, layout = _resolve_noise(circ, noise)
     scan = len(layout) >= _SCAN_MIN_JUMPS and _scan_table(circ.operations, n, layout) is not None
-    out = _run_trajectories(_numpy_circuit(circ), xf, wf, pf, channels, key, layout=layout,
+    out = _run_trajectories(cast_matrices(circ), xf, wf, pf, channels, key, layout=layout,
                             fuse=bool(fuse), n_states=n_states, n_trajectories=n_traj,
                             x_batched=xb, w_batched=wb, psi_batched=pbat, scan=scan)
     return out.reshape(batch + (n_traj, 2**n))
