@@ -46,9 +46,9 @@ import numpy as np
 import scipy.linalg
 
 from qinspired._validation import check_int
-from qinspired.circuits._engine.ops import numpy_operation_matrix
+from qinspired.circuits._engine.ops import complex_dtype, embed_matrix, numpy_operation_matrix
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.statevector import as_circuit, complex_dtype
+from qinspired.circuits.statevector import as_circuit
 from qinspired.tn.canonical import svd_split
 from qinspired.tn.mps import MPS, truncate
 
@@ -56,18 +56,6 @@ __all__ = ["circuit_to_mps", "decompose_unitaries", "mps_to_circuit"]
 
 
 # ------------------------------------------------------------------ circuit -> MPS
-def _on_block(m: np.ndarray, wires: tuple[int, ...], first: int, span: int) -> np.ndarray:
-    """``m`` (on ``wires``, in their order) as an operator on wires ``first .. first+span-1``."""
-    block = list(range(first, first + span))
-    if list(wires) == block:
-        return m
-    rest = [w for w in block if w not in wires]
-    full = np.kron(m, np.eye(2 ** len(rest))).reshape((2,) * (2 * span))
-    order = list(wires) + rest
-    perm = [order.index(w) for w in block]
-    return full.transpose(perm + [span + p for p in perm]).reshape(2**span, 2**span)
-
-
 class _AdaptiveMPS:
     r"""Site tensors in mixed canonical form with a moving orthogonality centre.
 
@@ -204,7 +192,9 @@ def circuit_to_mps(
     state = _AdaptiveMPS(circ.n_qubits, max_bond, float(cutoff))
     for op in bound.operations:
         first, span = min(op.wires), max(op.wires) - min(op.wires) + 1
-        state.apply(_on_block(numpy_operation_matrix(op, bound.matrices), op.wires, first, span), first, span)
+        block = tuple(range(first, first + span))
+        state.apply(embed_matrix(numpy_operation_matrix(op, bound.matrices), op.wires, block),
+                    first, span)
     kept = float(np.sum(np.abs(state.t[state.center]) ** 2))
     state.t[state.center] = state.t[state.center] / math.sqrt(kept)
     error = math.sqrt(state.discarded / (kept + state.discarded))
@@ -323,7 +313,7 @@ def mps_to_circuit(mps: MPS, *, max_bond: int | None = None) -> tuple[Circuit, f
         wires = tuple(range(j, j + r))
         if ops and set(wires) <= set(ops[-1][1]):  # absorb into the previous gate
             prev_wires, prev = ops.pop()[1:]
-            gate = _on_block(gate, wires, prev_wires[0], len(prev_wires)) @ prev
+            gate = embed_matrix(gate, wires, prev_wires) @ prev
             wires = prev_wires
         ops.append(("unitary", wires, gate))
     return Circuit(n, ops, n_features=0, n_weights=0), float(error)
