@@ -21,8 +21,12 @@ import numpy as np
 
 from qinspired._validation import SimulationTooLargeError, format_bytes
 from qinspired.circuits.circuit import Angle, Circuit, Factor, Operation
-from qinspired.circuits.density import _real_flags, _resolve_noise, _run_density
-from qinspired.circuits.statevector import _run, complex_dtype, real_dtype
+from qinspired.circuits._engine.ops import cast_matrices, complex_dtype, real_dtype, real_flags
+from qinspired.circuits._engine.plan import resolve_noise
+# The jitted, batched simulation cores, without the public functions' per-call validation
+# and reshaping: every tile of pairs is already a validated (N, 2d) array.
+from qinspired.circuits.density import _run_density
+from qinspired.circuits.statevector import _run
 
 __all__ = ["block", "compute_uncompute", "self_overlaps"]
 
@@ -95,8 +99,7 @@ def _readout_row(noise: Any, n: int) -> np.ndarray:
 def _setup(kernel: Any, n_features: int, shots: int | None) -> tuple[_PairBlock, dict, int]:
     circ = kernel._encoding(np.zeros((0, n_features)))[0]
     cu = compute_uncompute(circ)
-    if cu.matrices:
-        cu = jax.tree_util.tree_map(lambda m: np.asarray(m, dtype=complex_dtype()), cu)
+    cu = cast_matrices(cu)
     n = circ.n_qubits
     w = kernel._weights(circ)
     params: dict = {"w": jnp.zeros((0,), real_dtype()) if w is None else jnp.asarray(w)}
@@ -108,8 +111,8 @@ def _setup(kernel: Any, n_features: int, shots: int | None) -> tuple[_PairBlock,
             f"per pair, {format_bytes(per_pair)} each; use mode='state' or fewer qubits")
     layout, flags = (), ()
     if density:
-        channels, layout = _resolve_noise(cu, kernel.noise)
-        flags = _real_flags(channels)
+        channels, layout = resolve_noise(cu, kernel.noise)
+        flags = real_flags(channels)
         params["channels"] = channels
         params["readout_row"] = jnp.asarray(_readout_row(kernel.noise, n))
     if shots is not None:

@@ -16,9 +16,9 @@ from qinspired.circuits.channels import (
     Depolarizing2,
     KrausChannel,
 )
+from qinspired.circuits._engine.plan import resolve_noise
 from qinspired.circuits._pauli_basis import from_pauli, to_pauli
 from qinspired.circuits.density import (
-    _resolve_noise,
     _run_density,
     _use_pauli,
     density_expectation,
@@ -420,7 +420,7 @@ def test_auto_basis_follows_the_operation_count():
     n, ops = fm.circuit.n_qubits, fm.circuit.operations
 
     def choice(noise):
-        channels, layout = _resolve_noise(fm.circuit, noise)
+        channels, layout = resolve_noise(fm.circuit, noise)
         return _use_pauli(ops, n, layout, (True,) * len(channels))
 
     assert choice(every_gate)  # 2-qubit noisy blocks: 16 real vs 64 real operations each

@@ -16,10 +16,10 @@ from qinspired.circuits.channels import (
     Depolarizing2,
     KrausChannel,
 )
-from qinspired.circuits.density import _resolve_noise, density_expectation, density_matrix
+from qinspired.circuits._engine.plan import resolve_noise, scan_table
+from qinspired.circuits.density import density_expectation, density_matrix
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.trajectory import (
-    _scan_table,
     trajectories,
     trajectory_density,
     trajectory_expectation,
@@ -122,16 +122,16 @@ def test_scanned_trajectories_converge_to_the_density_matrix(monkeypatch):
 def test_scan_table_needs_two_qubit_steps_and_the_default_scans_long_maps():
     noise = NoiseModel().add_all_qubit(Depolarizing(0.1))
     wide = Circuit(3, [("ccx", (0, 1, 2))] + [("h", q) for q in range(3)] * 10)
-    _, layout = _resolve_noise(wide, noise)
-    assert _scan_table(wide.operations, 3, layout) is None  # falls back to unrolled
+    _, layout = resolve_noise(wide, noise)
+    assert scan_table(wide.operations, 3, layout) is None  # falls back to unrolled
     out = trajectories(wide, noise=noise, key=jax.random.key(0), n_trajectories=4)
     np.testing.assert_allclose(np.linalg.norm(out, axis=-1), 1.0, atol=1e-5)
     single = Circuit(1, [("h", 0)] * 30)
-    assert _scan_table(single.operations, 1, _resolve_noise(single, noise)[1]) is None
+    assert scan_table(single.operations, 1, resolve_noise(single, noise)[1]) is None
     fm = ZZFeatureMap(4, reps=2)
-    _, layout = _resolve_noise(fm.circuit, noise)
+    _, layout = resolve_noise(fm.circuit, noise)
     assert len(layout) >= trajectory_module._SCAN_MIN_JUMPS
-    pairs, pair_of_step = _scan_table(fm.circuit.operations, 4, layout)[:2]
+    pairs, pair_of_step = scan_table(fm.circuit.operations, 4, layout)[:2]
     assert all(a != b for a, b in pairs) and len(pairs) < len(pair_of_step)
 
 

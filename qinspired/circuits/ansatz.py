@@ -62,8 +62,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import jax
@@ -71,9 +70,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_int
+from qinspired.circuits._engine.ops import complex_dtype, named_matrix
+from qinspired.circuits._engine.plan import BLOCK_WEIGHTS, Slots, ansatz_slots, tree_pairs
 from qinspired.circuits.circuit import Circuit, weight
-from qinspired.circuits.gates import GATES
-from qinspired.circuits.statevector import as_circuit, complex_dtype
+from qinspired.circuits.statevector import as_circuit
 
 __all__ = [
     "ANSATZE",
@@ -88,10 +88,6 @@ __all__ = [
     "two_qubit_block",
     "variational_circuit",
 ]
-
-BLOCK_WEIGHTS = 15
-"""Weights of one general two-qubit block (:func:`two_qubit_block`)."""
-
 
 def _u3(wire: int, first: int) -> tuple:
     return ("u3", wire, weight(first), weight(first + 1), weight(first + 2))
@@ -124,22 +120,6 @@ def two_qubit_block(wires: tuple[int, int], first_weight: int = 0) -> list[tuple
         _u3(a, k + 9),
         _u3(b, k + 12),
     ]
-
-
-def tree_pairs(n_qubits: int) -> list[list[tuple[int, int]]]:
-    """The pairs of each level of the binary tree on ``n_qubits`` wires (leaves first).
-
-    Examples
-    --------
-    >>> tree_pairs(5)
-    [[(0, 1), (2, 3)], [(1, 3)], [(3, 4)]]
-    """
-    active, levels = list(range(n_qubits)), []
-    while len(active) > 1:
-        pairs = [(active[i], active[i + 1]) for i in range(0, len(active) - 1, 2)]
-        levels.append(pairs)
-        active = [b for _, b in pairs] + (active[-1:] if len(active) % 2 else [])
-    return levels
 
 
 def _check(owner: str, n_qubits: Any, n_layers: Any, first_weight: Any) -> tuple[int, int, int]:
@@ -336,52 +316,6 @@ def variational_circuit(encoding: Any, ansatz: str = "mps", n_layers: int = 1,
 
 
 # ------------------------------------------------------------ scan-based application
-@dataclass(frozen=True)
-class _Slots:
-    """An ansatz as two-qubit slots: wire pairs and, per slot, the weight indices it reads.
-
-    ``kind`` is ``"block"`` (15 weights, :func:`two_qubit_block`) or ``"hea"``
-    (``ry, rz`` on the first and the second wire, index ``-1`` for none, and a
-    CNOT flag: the slot is ``CX^flag (R_a (x) R_b)`` with ``R = rz ry``).
-    """
-
-    pairs: tuple[tuple[int, int], ...]
-    kind: str
-    index: tuple[tuple[int, ...], ...]
-    cx: tuple[int, ...] = ()
-
-
-@lru_cache(maxsize=128)
-def _slots(name: str, n: int, n_layers: int, first: int) -> _Slots:
-    if name in ("mps", "ttn"):
-        levels = [[(q, q + 1) for q in range(n - 1)]] if name == "mps" else tree_pairs(n)
-        pairs = [p for _ in range(n_layers) for level in levels for p in level]
-        index = [tuple(range(first + BLOCK_WEIGHTS * s, first + BLOCK_WEIGHTS * (s + 1)))
-                 for s in range(len(pairs))]
-        return _Slots(tuple(pairs), "block", tuple(index))
-
-    def rot(layer: int, q: int) -> tuple[int, int]:
-        k = first + 2 * (layer * n + q)
-        return (k, k + 1)
-
-    none = (-1, -1)
-    pairs, index, cx = [], [], []
-    for layer in range(n_layers):
-        for q in range(n - 1):
-            pairs.append((q, q + 1))
-            index.append((rot(layer, 0) if q == 0 else none) + rot(layer, q + 1))
-            cx.append(1)
-    for q in range(0, n - 1, 2):
-        pairs.append((q, q + 1))
-        index.append(rot(n_layers, q) + rot(n_layers, q + 1))
-        cx.append(0)
-    if n % 2:
-        pairs.append((n - 2, n - 1))
-        index.append(none + rot(n_layers, n - 1))
-        cx.append(0)
-    return _Slots(tuple(pairs), "hea", tuple(index), tuple(cx))
-
-
 @lru_cache(maxsize=8)  # each entry holds 2 * n_slots * 2**n int32
 def _pair_permutations(pairs: tuple[tuple[int, int], ...], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per slot, the index map that brings its two wires to the front, and its inverse."""
@@ -399,11 +333,10 @@ def _pair_permutations(pairs: tuple[tuple[int, int], ...], n: int) -> tuple[np.n
 
 def _gate(name: str, *angles: jax.Array) -> jax.Array:
     """Registered gate matrices, vectorised over the leading axis of the angles."""
-    spec, theta = GATES[name], jnp.stack(angles, axis=-1)
-    return jax.vmap(lambda t: spec.matrix(t, complex_dtype()))(theta)
+    return jax.vmap(partial(named_matrix, name, dtype=complex_dtype()))(jnp.stack(angles, axis=-1))
 
 
-def _slot_unitaries(slots: _Slots, weights: jax.Array) -> jax.Array:
+def _slot_unitaries(slots: Slots, weights: jax.Array) -> jax.Array:
     """The ``(n_slots, 4, 4)`` slot matrices for a weight vector."""
     w = jnp.concatenate([weights, jnp.zeros((1,), weights.dtype)])[np.asarray(slots.index)]
     kron = jax.vmap(jnp.kron)
@@ -466,7 +399,7 @@ def apply_ansatz(psi: jax.Array, weights: jax.Array, name: str = "mps", n_layers
     if n < 2 or psi.shape[-1] != 2**n:
         raise ValueError(f"apply_ansatz: states need a last axis 2**n with n >= 2 qubits, got "
                          f"shape {psi.shape}")
-    slots = _slots(key, n, check_int("apply_ansatz", "n_layers", n_layers, 1),
+    slots = ansatz_slots(key, n, check_int("apply_ansatz", "n_layers", n_layers, 1),
                    check_int("apply_ansatz", "first_weight", first_weight, 0))
     need = 1 + max(i for row in slots.index for i in row)
     weights = jnp.asarray(weights)

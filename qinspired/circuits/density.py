@@ -66,22 +66,24 @@ from qinspired.circuits._engine.ops import (
     evolve,
     initial_pair,
     real_dtype,
+    real_flags,
     step_matrix,
 )
-from qinspired.circuits._engine.plan import DiagStep, GateStep, LayerStep, param_ids, plan
+from qinspired.circuits._engine.plan import (
+    DiagStep,
+    LayerStep,
+    pauli_schedule,
+    resolve_noise,
+    schedule,
+)
 from qinspired.circuits._pauli_basis import from_pauli, pauli_transfer, to_pauli
-from qinspired.circuits.circuit import Circuit, Operation
-from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
+from qinspired.circuits.observables import ObservableLike, as_pauli_sum
 from qinspired.circuits.statevector import as_circuit
 
 __all__ = ["density_expectation", "density_matrix"]
 
 # `density_matrix(basis=...)` -> the `pauli` flag of `_run_density` (None: cheaper one).
 _BASES = {"auto": None, "pauli": True, "computational": False}
-# Largest block, in qubits, of the Pauli-basis simulation. On CPU (2 cores, n = 8,
-# noisy ZZ map) blocks of 3 and 4 qubits ran 1.9x and 12x slower than blocks of 2:
-# their transfer matrices cost 4**k operations per coefficient.
-_PAULI_BLOCK_QUBITS = 2
 # On a CPU a batch is simulated in chunks of states that stay in cache across the
 # whole circuit: on the 2-core development CPU (2 MiB L2 per core, 32 MiB L3), 4 MiB
 # chunks made the noisy ZZ map 1.3x faster at n = 8 and 1.7x at n = 9 and 10 than
@@ -90,165 +92,6 @@ _CPU_CHUNK_BYTES = 4 * 2**20
 
 
 # --------------------------------------------------------------------------- structure
-
-
-def _resolve_noise(circuit: Circuit, noise: Any) -> tuple[tuple, tuple]:
-    """``(channels, layout)``: the distinct channel pytrees (traced arguments, each
-    passed once however often it is applied) and the static ``(position, slot,
-    wires)`` of every channel application, in order (``slot`` indexes ``channels``).
-    """
-    if noise is None:
-        return (), ()
-    if not callable(getattr(noise, "channels_after", None)):
-        raise TypeError(
-            f"noise must be a NoiseModel (with a `channels_after` method) or None, "
-            f"got {type(noise).__name__}"
-        )
-    slots: dict[int, int] = {}
-    channels: list = []
-    layout = []
-    for pos, op in enumerate(circuit.operations):
-        for channel, wires in noise.channels_after(op, pos):
-            slot = slots.setdefault(id(channel), len(channels))
-            if slot == len(channels):
-                channels.append(channel)
-            layout.append((pos, slot, tuple(int(q) for q in wires)))
-    return tuple(channels), tuple(layout)
-
-
-def _merge_block(items: list, wires: tuple[int, ...], units: tuple) -> None:
-    """Append a gate-and-channels block, or merge it into the latest block sharing a wire.
-
-    Merging is allowed when the two span at most two wires: the blocks in
-    between act on other wires and commute with it. Other items are barriers.
-    """
-    for i in range(len(items) - 1, -1, -1):
-        kind, *rest = items[i]
-        if kind != "block":
-            break
-        if set(rest[0]) & set(wires):
-            union = rest[0] + tuple(q for q in wires if q not in rest[0])
-            if len(union) <= 2:
-                items[i] = ("block", union, rest[1] + units)
-                return
-            break
-    items.append(("block", wires, units))
-
-
-@lru_cache(maxsize=128)
-def _schedule(operations: tuple, n: int, layout: tuple, fuse: bool, fold: bool) -> tuple:
-    """Cut the circuit at the noise channels into simulation items.
-
-    Items are ``("plan", steps, lo, hi)``, a noiseless run of gates planned as
-    usual (its steps read ``theta[lo:hi]``), ``("channel", slot, wires)`` and,
-    with ``fold``, ``("block", wires, group, member)``: gates on at most two
-    wires with the channels after them, applied as one superoperator. Blocks
-    of the same shape (same gates and channels at the same positions in the
-    block, e.g. every noisy ``CX - P - CX`` of a ZZ map) form a group, listed
-    in the second result with its ``units`` and each member's angle indices;
-    a group's superoperators are built in one vectorised computation, so
-    compile time grows with the number of shapes, not of blocks.
-    """
-    after: dict[int, list] = {}
-    for pos, slot, wires in layout:
-        after.setdefault(pos, []).append((slot, wires))
-    ends = sorted(after)
-    if not ends or ends[-1] != len(operations) - 1:
-        ends.append(len(operations) - 1)
-    ids = param_ids(operations)
-    offsets = np.cumsum([0] + [len(p) for p in ids])
-    items: list = []
-    start = 0
-    for end in ends:
-        apps = tuple(("channel", slot, wires) for slot, wires in after.get(end, ()))
-        op = operations[end] if end >= 0 else None
-        folded = fold and apps and len(op.wires) <= 2 and all(
-            set(unit[2]) <= set(op.wires) for unit in apps
-        )
-        stop = end if folded else end + 1
-        if stop > start:
-            items.append(("plan", plan(operations[start:stop], n, fuse),
-                          int(offsets[start]), int(offsets[stop])))
-        if folded:
-            _merge_block(items, op.wires, (("gate", GateStep(op, ids[end])),) + apps)
-        else:
-            items.extend(apps)
-        start = end + 1
-    return _group_blocks(items)
-
-
-@lru_cache(maxsize=128)
-def _pauli_schedule(operations: tuple, n: int, layout: tuple,
-                    limit: int = _PAULI_BLOCK_QUBITS) -> tuple:
-    """Every gate and channel in blocks of at most ``limit`` qubits, for the Pauli basis.
-
-    Units (a gate with the channels after it when they act on its wires, or
-    a lone channel) are taken in circuit order. A unit joins the latest
-    block touching any of its wires when the union stays within ``limit``
-    (every later block acts on other wires, so it commutes); otherwise it
-    opens a block. Single-qubit units on a wire no block has touched yet
-    wait and join the first block that does; those left at the end are
-    grouped ``limit`` wires at a time. Returns the format of :func:`_schedule`.
-    """
-    after: dict[int, list] = {}
-    for pos, slot, wires in layout:
-        after.setdefault(pos, []).append(("channel", slot, wires))
-    ids = param_ids(operations)
-    units: list = []
-    for pos, op in enumerate(operations):
-        apps = tuple(after.get(pos, ()))
-        gate = ("gate", GateStep(op, ids[pos]))
-        if all(set(app[2]) <= set(op.wires) for app in apps):
-            units.append((op.wires, (gate,) + apps))
-        else:
-            units.append((op.wires, (gate,)))
-            units.extend((app[2], (app,)) for app in apps)
-    blocks: list[list] = []
-    last: dict[int, int] = {}
-    pending: dict[int, list] = {}
-    for wires, unit in units:
-        touched = [last[q] for q in wires if q in last]
-        if len(wires) == 1 and not touched:
-            pending.setdefault(wires[0], []).extend(unit)
-            continue
-        early = tuple(u for q in wires for u in pending.pop(q, ()))
-        b = max(touched) if touched else None
-        if b is not None and len(set(blocks[b][0]) | set(wires)) <= limit:
-            blocks[b][0] = blocks[b][0] + tuple(q for q in wires if q not in blocks[b][0])
-            blocks[b][1] = blocks[b][1] + early + unit
-        else:
-            blocks.append([tuple(wires), early + unit])
-            b = len(blocks) - 1
-        for q in wires:
-            last[q] = b
-    rest = sorted(pending)
-    for i in range(0, len(rest), limit):
-        group = tuple(rest[i : i + limit])
-        blocks.append([group, tuple(u for q in group for u in pending[q])])
-    return _group_blocks([("block", wires, block_units) for wires, block_units in blocks])
-
-
-def _group_blocks(items: list) -> tuple:
-    """Number the blocks of ``items`` by shape (see :func:`_schedule`)."""
-    groups: dict[tuple, tuple[int, list]] = {}
-    for i, item in enumerate(items):
-        if item[0] != "block":
-            continue
-        wires, units, angle_ids = item[1], [], []
-        for unit in item[2]:
-            if unit[0] == "gate":
-                op, pids = unit[1].op, unit[1].param_ids
-                pos = tuple(wires.index(q) for q in op.wires)
-                ids_local = tuple(range(len(angle_ids), len(angle_ids) + len(pids)))
-                angle_ids.extend(pids)
-                step = GateStep(Operation(op.name, pos, (), op.adjoint, op.matrix_index), ids_local)
-                units.append(("gate", step))
-            else:
-                units.append(("channel", unit[1], tuple(wires.index(q) for q in unit[2])))
-        gid, members = groups.setdefault((len(wires), tuple(units)), (len(groups), []))
-        items[i] = ("block", wires, gid, len(members))
-        members.append(tuple(angle_ids))
-    return tuple(items), tuple((key, tuple(m)) for key, (_, m) in groups.items())
 
 
 # --------------------------------------------------------------------------- kernels
@@ -287,7 +130,7 @@ def _block_superoperator(k, units, theta, matrices, sups):
 
 
 def _pair_cost(items: tuple, real_flags: tuple) -> int:
-    """Multiply-adds per density-matrix entry of a :func:`_schedule` (real pair form)."""
+    """Multiply-adds per density-matrix entry of a :func:`~qinspired.circuits._engine.plan.schedule` (real pair form)."""
     cost = 0
     for item in items:
         if item[0] == "plan":
@@ -315,9 +158,9 @@ def _use_pauli(operations: tuple, n: int, layout: tuple, real_flags: tuple) -> b
     """
     if not layout:
         return False
-    pauli_items = _pauli_schedule(operations, n, layout)[0]
+    pauli_items = pauli_schedule(operations, n, layout)[0]
     pauli_cost = sum(4 ** len(item[1]) for item in pauli_items) + 8 * n
-    return pauli_cost < _pair_cost(_schedule(operations, n, layout, True, True)[0], real_flags)
+    return pauli_cost < _pair_cost(schedule(operations, n, layout, True, True)[0], real_flags)
 
 
 def _block_transfer(k, units, theta, matrices, transfers):
@@ -345,12 +188,12 @@ def _simulate_density(circuit, x, w, rho0, channels, layout, fuse, real_flags, p
     theta = angles(circuit, x, w)
     sups = [_superoperator(ch, real) for ch, real in zip(channels, real_flags)]
     if pauli:
-        items, groups = _pauli_schedule(circuit.operations, n, layout)
+        items, groups = pauli_schedule(circuit.operations, n, layout)
         transfers = [pauli_transfer(sup[None], (sup.shape[0].bit_length() - 1) // 2)[0]
                      for sup in sups]
         build = partial(_block_transfer, matrices=circuit.matrices, transfers=transfers)
     else:
-        items, groups = _schedule(circuit.operations, n, layout, fuse, fuse)
+        items, groups = schedule(circuit.operations, n, layout, fuse, fuse)
         build = partial(_block_superoperator, matrices=circuit.matrices, sups=sups)
     block_sups = [
         jax.vmap(partial(build, k, units))(
@@ -450,24 +293,6 @@ def _prepare_density(rho0: Any, n: int) -> tuple[Any, tuple[int, ...]]:
     return rho0, tuple(rho0.shape[:-2])
 
 
-def _real_flags(channels: tuple) -> tuple[bool, ...]:
-    """Static flags: is each channel's superoperator exactly real?
-
-    Decided from concrete values before tracing; a channel with traced
-    parameters (under ``grad``, ``vmap`` or an outer ``jit``) counts as complex.
-    """
-    flags = []
-    for channel in channels:
-        if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(channel)):
-            flags.append(False)
-            continue
-        with jax.ensure_compile_time_eval():  # concrete even when called inside a jit trace
-            kraus = np.asarray(channel.kraus())
-        sup = np.einsum("mia,mjb->ijab", kraus, kraus.conj())
-        flags.append(bool(np.all(sup.imag == 0)))
-    return tuple(flags)
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -564,9 +389,9 @@ def density_matrix(
         f"density-matrix simulation of {n} qubits (4**{n} = {format_count(4**n)} entries per "
         f"state) for {n_states} state(s)",
     )
-    channels, layout = _resolve_noise(circ, noise)
+    channels, layout = resolve_noise(circ, noise)
     out = _run_density(cast_matrices(circ), xf, wf, rf, channels, layout=layout,
-                       fuse=bool(fuse), real_flags=_real_flags(channels), x_batched=xb,
+                       fuse=bool(fuse), real_flags=real_flags(channels), x_batched=xb,
                        w_batched=wb, rho_batched=rbat, pauli=_BASES[basis])
     return out.reshape(batch + (2**n, 2**n))
 
@@ -611,7 +436,7 @@ def density_expectation(rho: Any, observable: ObservableLike) -> jax.Array:
     n = int(dim).bit_length() - 1
     if rho.ndim < 2 or dim < 2 or 2**n != dim or rho.shape[-2] != dim:
         raise ValueError(f"rho must have shape (..., 2**n, 2**n), got {rho.shape}")
-    obs = _as_pauli_sum(observable)
+    obs = as_pauli_sum(observable)
     if obs.max_wire >= n:
         raise ValueError(f"observable acts on wire {obs.max_wire}; the state has {n} qubits")
     total = jnp.zeros(rho.shape[:-2], dtype=jnp.real(rho).dtype)

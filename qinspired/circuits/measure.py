@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from qinspired._validation import check_wires
-from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
+from qinspired.circuits.observables import ObservableLike, as_pauli_sum
 from qinspired.circuits.shots import sample_bits
 from qinspired.circuits.statevector import statevector
 
@@ -101,7 +101,7 @@ def expectation(psi: Any, observable: ObservableLike) -> jax.Array:
     """
     psi = jnp.asarray(psi)
     n = _n_qubits(psi)
-    obs = _as_pauli_sum(observable)
+    obs = as_pauli_sum(observable)
     if obs.max_wire >= n:
         raise ValueError(f"observable acts on wire {obs.max_wire}; the state has {n} qubits")
     batch = psi.shape[:-1]

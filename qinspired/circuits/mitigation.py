@@ -40,17 +40,15 @@ import numpy as np
 
 from qinspired._validation import check_choice, is_int
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.observables import ObservableLike, _as_pauli_sum
-from qinspired.circuits.shots import (
-    _check_shots,
-    _confusion_list,
-    _draw,
-    _flip_table,
-    _term_probabilities,
-    estimate_expectation,
-    exact_expectation,
-    frequencies,
+from qinspired.circuits.observables import ObservableLike, as_pauli_sum
+from qinspired.circuits._shots_core import (
+    check_shots,
+    confusion_list,
+    draw,
+    flip_table,
+    term_probabilities,
 )
+from qinspired.circuits.shots import estimate_expectation, exact_expectation, frequencies
 from qinspired.circuits.statevector import as_circuit
 
 __all__ = [
@@ -454,12 +452,12 @@ def zero_noise_extrapolation(
     lam_req = _check_scale_factors(scale_factors, "zero_noise_extrapolation")
     if noise is None:
         raise ValueError("zero_noise_extrapolation: `noise` (a NoiseModel) is required")
-    obs = _as_pauli_sum(observable)
+    obs = as_pauli_sum(observable)
     if obs.max_wire >= circ.n_qubits:
         raise ValueError(f"zero_noise_extrapolation: observable acts on wire {obs.max_wire}; "
                          f"the circuit has {circ.n_qubits} qubits")
     if shots is not None:
-        shots = _check_shots(shots, "zero_noise_extrapolation")
+        shots = check_shots(shots, "zero_noise_extrapolation")
         if key is None:
             raise ValueError("zero_noise_extrapolation: shots were requested; pass an explicit "
                              "`key` (the same key gives the same estimate)")
@@ -525,7 +523,7 @@ def zero_noise_extrapolation(
 
 def _readout_mitigated_expectation(rho, obs, readout, n, shots, key):
     """Expectation with the readout confusion inverted per term (exact or from shots)."""
-    listed = _confusion_list(readout, n)
+    listed = confusion_list(readout, n)
     mats = None if listed is None else np.stack([np.asarray(m, np.float64) for m in listed])
     batch = rho.shape[:-2]
     total = np.zeros(batch)
@@ -536,10 +534,10 @@ def _readout_mitigated_expectation(rho, obs, readout, n, shots, key):
             total = total + coef
             continue
         wires = np.asarray([w for w, _ in ops])
-        p = _term_probabilities(rho, n, True, ops)
+        p = term_probabilities(rho, n, True, ops)
         sub = None if mats is None else mats[wires]
         if shots is not None:
-            bits = _draw(keys[t], p, _flip_table(sub, len(ops), p.dtype), shots)
+            bits = draw(keys[t], p, flip_table(sub, len(ops), p.dtype), shots)
             p_meas = np.asarray(frequencies(bits), dtype=np.float64)
         else:
             p_meas = np.asarray(p, dtype=np.float64)
@@ -708,7 +706,7 @@ def mitigate_readout(
             f"mitigate_readout: invalid probabilities (min {p.min():.3g}, sums deviate from 1 "
             f"by up to {np.max(np.abs(p.sum(axis=-1) - 1.0)):.3g}); pass measured "
             "probabilities or frequencies")
-    listed = _confusion_list(readout_errors, k)
+    listed = confusion_list(readout_errors, k)
     mats = [np.eye(2)] * k if listed is None else [np.asarray(m, np.float64) for m in listed]
     inv = []
     for q, m in enumerate(mats):

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence, Union
 
-__all__ = ["PauliSum", "pauli"]
+__all__ = ["PauliSum", "as_pauli_sum", "pauli"]
 
 _TOKEN = re.compile(r"^([IXYZ])(\d+)$")
 
@@ -57,7 +57,7 @@ class PauliSum:
         return max((w for _, ops in self.terms for w, _ in ops), default=-1)
 
     def __add__(self, other: "PauliSum | str") -> "PauliSum":
-        return PauliSum(self.terms + _as_pauli_sum(other).terms)
+        return PauliSum(self.terms + as_pauli_sum(other).terms)
 
     __radd__ = __add__
 
@@ -70,7 +70,7 @@ class PauliSum:
         return self * -1.0
 
     def __sub__(self, other: "PauliSum | str") -> "PauliSum":
-        return self + (-_as_pauli_sum(other))
+        return self + (-as_pauli_sum(other))
 
     def __str__(self) -> str:
         parts = []
@@ -120,7 +120,8 @@ def pauli(label: str, coef: float = 1.0, wires: Sequence[int] | None = None) -> 
 ObservableLike = Union[PauliSum, str]
 
 
-def _as_pauli_sum(obs: ObservableLike) -> PauliSum:
+def as_pauli_sum(obs: ObservableLike) -> PauliSum:
+    """The :class:`PauliSum` of ``obs`` (a PauliSum, or a label parsed by :func:`pauli`)."""
     if isinstance(obs, PauliSum):
         return obs
     if isinstance(obs, str):

@@ -17,7 +17,7 @@ grows with the number of wire pairs the circuit uses, not with its length. Both 
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 import jax
@@ -38,12 +38,8 @@ from qinspired.circuits._engine.ops import (
     prepare_state,
     real_dtype,
 )
-from qinspired.circuits._engine.plan import param_ids
+from qinspired.circuits._engine.plan import param_ids, resolve_noise, scan_table, schedule
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.density import (
-    _resolve_noise,
-    _schedule,
-)
 from qinspired.circuits.measure import expectation
 from qinspired.circuits.observables import ObservableLike
 from qinspired.circuits.statevector import as_circuit
@@ -93,7 +89,7 @@ def _simulate_trajectory(circuit, x, w, psi0, channels, key, layout, fuse):
     uniforms = jax.random.uniform(key, (max(len(layout), 1),), real_dtype())
     kraus = [jnp.asarray(ch.kraus(), complex_dtype()) for ch in channels]
     i = 0
-    for item in _schedule(circuit.operations, n, layout, fuse, False)[0]:
+    for item in schedule(circuit.operations, n, layout, fuse, False)[0]:
         if item[0] == "plan":
             _, steps, lo, hi = item
             psi = evolve(psi, steps, theta[lo:hi], circuit.matrices, n, density=False)
@@ -104,54 +100,6 @@ def _simulate_trajectory(circuit, x, w, psi0, channels, key, layout, fuse):
 
 
 # --------------------------------------------------------------------------- scanned form
-
-
-@lru_cache(maxsize=128)
-def _scan_table(operations: tuple, n: int, layout: tuple):
-    """The trajectory as uniform steps on wire pairs, or None if it cannot be.
-
-    Every step applies a gate matrix and then a jump, both embedded in two
-    qubits ``(a, b)``: a gate with its first channel (when the channel acts
-    on the gate's wires), each further channel on its own step. Single-qubit
-    gates and channels are paired with wire ``(q + 1) % n``. Returns
-    ``(pairs, pair_of_step, gate_of_step, variants, variant_of_step,
-    uniform_of_step)``: ``pairs`` are the distinct wire pairs (one branch of
-    the step each), ``gate_of_step`` the operation index (-1 for none), ``variants``
-    lists ``(slot, positions)`` (a channel and where its wires sit in the
-    pair; entry 0 is no channel) and ``uniform_of_step`` indexes the jump's
-    uniform (the channel application's position in ``layout``, -1 for none).
-    None when ``n < 2`` or a gate or channel spans more than two wires.
-    """
-    if n < 2 or any(len(op.wires) > 2 for op in operations):
-        return None
-    if any(len(wires) > 2 for _, _, wires in layout):
-        return None
-
-    def pair_of(wires):
-        return tuple(wires) if len(wires) == 2 else (wires[0], (wires[0] + 1) % n)
-
-    after: dict[int, list] = {}
-    for j, (pos, slot, wires) in enumerate(layout):
-        after.setdefault(pos, []).append((j, slot, wires))
-    variants: dict[tuple, int] = {None: 0}
-    steps = []
-    for pos, op in enumerate(operations):
-        gate_pair, gate = pair_of(op.wires), pos
-        for j, slot, wires in after.get(pos, ()):
-            pair = gate_pair if set(wires) <= set(gate_pair) else pair_of(wires)
-            if gate >= 0 and pair != gate_pair:
-                steps.append((gate_pair, gate, 0, -1))
-                gate = -1
-            key = (slot, tuple(pair.index(q) for q in wires))
-            steps.append((pair, gate, variants.setdefault(key, len(variants)), j))
-            gate = -1
-        if gate >= 0:
-            steps.append((gate_pair, gate, 0, -1))
-    pairs = tuple(dict.fromkeys(step[0] for step in steps))
-    index = {pair: i for i, pair in enumerate(pairs)}
-    table = [np.asarray(col, dtype=np.int32) for col in zip(*steps)]
-    pair_of_step = np.asarray([index[step[0]] for step in steps], dtype=np.int32)
-    return pairs, pair_of_step, table[1], tuple(variants)[1:], table[2], table[3]
 
 
 def _step_gates(circuit: Circuit, theta, gate_of_step: np.ndarray) -> jnp.ndarray:
@@ -208,7 +156,7 @@ def _pair_step(psi, gate, kraus, u, pair: tuple[int, int], n: int):
 
 
 def _scan_trajectory(circuit, x, w, psi0, channels, key, table):
-    """One trajectory as a ``lax.scan`` over the steps of :func:`_scan_table`: the
+    """One trajectory as a ``lax.scan`` over the steps of :func:`scan_table`: the
     program holds one step per distinct wire pair (a ``lax.switch`` branch),
     whatever the length of the circuit."""
     n = circuit.n_qubits
@@ -239,7 +187,7 @@ def _run_trajectories(circuit, x, w, psi0, channels, key, *, layout, fuse, n_sta
     def one_state(b, xb, wb, pb):
         keys = jax.random.split(jax.random.fold_in(key, b), n_trajectories)
         if scan:
-            table = _scan_table(circuit.operations, circuit.n_qubits, layout)
+            table = scan_table(circuit.operations, circuit.n_qubits, layout)
             fn = partial(_scan_trajectory, circuit, xb, wb, pb, channels, table=table)
         else:
             fn = partial(_simulate_trajectory, circuit, xb, wb, pb, channels,
@@ -330,8 +278,8 @@ def trajectories(
         WORKSPACE_FACTOR * n_states * n_traj * 2**n * complex_dtype().itemsize,
         f"trajectory simulation of {n} qubits for {n_states} state(s) x {n_traj} trajectories",
     )
-    channels, layout = _resolve_noise(circ, noise)
-    scan = len(layout) >= _SCAN_MIN_JUMPS and _scan_table(circ.operations, n, layout) is not None
+    channels, layout = resolve_noise(circ, noise)
+    scan = len(layout) >= _SCAN_MIN_JUMPS and scan_table(circ.operations, n, layout) is not None
     out = _run_trajectories(cast_matrices(circ), xf, wf, pf, channels, key, layout=layout,
                             fuse=bool(fuse), n_states=n_states, n_trajectories=n_traj,
                             x_batched=xb, w_batched=wb, psi_batched=pbat, scan=scan)

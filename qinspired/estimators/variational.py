@@ -71,9 +71,10 @@ from qinspired._validation import (
     check_real,
     is_int,
 )
+from qinspired.circuits._engine.plan import ansatz_slots
+from qinspired.circuits._shots_core import apply_confusion, marginal
 from qinspired.circuits.ansatz import (
     ANSATZE,
-    _slots,
     apply_ansatz,
     readout_wires,
     variational_circuit,
@@ -82,8 +83,6 @@ from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.shots import (
-    _apply_confusion,
-    _marginal,
     confusion_matrices,
     frequencies,
     sample_bits,
@@ -151,7 +150,7 @@ class _Model:
         n = self.circuit.n_qubits
         if n < 2 or self.encoding.n_weights or self.noise is not None:
             return False
-        n_slots = len(_slots(self.ansatz, n, self.n_layers, 0).pairs)
+        n_slots = len(ansatz_slots(self.ansatz, n, self.n_layers, 0).pairs)
         return n_slots * 2**n <= _SCAN_MAX_ENTRIES
 
     def states(self, params: dict, X: jax.Array) -> jax.Array:
@@ -168,10 +167,10 @@ class _Model:
         n = self.circuit.n_qubits
         state = self.states(params, X)
         if self.noise is None:
-            return _marginal(jnp.abs(state) ** 2, self.wires, n)
-        p = _marginal(jnp.real(jnp.diagonal(state, axis1=-2, axis2=-1)), self.wires, n)
+            return marginal(jnp.abs(state) ** 2, self.wires, n)
+        p = marginal(jnp.real(jnp.diagonal(state, axis1=-2, axis2=-1)), self.wires, n)
         mats = confusion_matrices(self.noise, n)
-        return p if mats is None else _apply_confusion(p, mats[np.asarray(self.wires)])
+        return p if mats is None else apply_confusion(p, mats[np.asarray(self.wires)])
 
     def outputs(self, params: dict, p: jax.Array) -> jax.Array:
         """Class logits ``(batch, C)`` or standardised predictions ``(batch, n_outputs)``."""

@@ -3,8 +3,9 @@ r"""The numerical kernels every simulator shares.
 * **dtype policy**: :func:`real_dtype`, :func:`complex_dtype`,
   :func:`cast_matrices` and :data:`WORKSPACE_FACTOR`;
 * **batches**: :func:`prepare_values`, :func:`prepare_state`,
-  :func:`batch_inputs` (validate, broadcast and flatten the inputs) and
-  :func:`initial_pair`;
+  :func:`batch_inputs` (validate, broadcast and flatten the inputs),
+  :func:`initial_pair` and :func:`real_flags` (which noise channels have a
+  real superoperator, a static argument of the noisy simulators);
 * **angles**: :func:`angles`, every angle of a circuit as one vector;
 * **gate matrices**: :func:`named_matrix`, :func:`operation_matrix`,
   :func:`step_matrix` (simulator dtype) and :func:`numpy_operation_matrix`
@@ -51,13 +52,15 @@ __all__ = [
     "prepare_state",
     "prepare_values",
     "real_dtype",
+    "real_flags",
     "step_matrix",
 ]
 
 WORKSPACE_FACTOR = 3
 """Peak working memory of a simulation in units of one batch of states."""
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+# einsum letters of the state and matrix axes; "r" and "R" index the pair axis.
+_LETTERS = "abcdefghijklmnopqstuvwxyzABCDEFGHIJKLMNOPQSTUVWXYZ"
 
 
 # --------------------------------------------------------------------------- dtype policy
@@ -155,6 +158,24 @@ def initial_pair(state0: Any, size: int) -> jnp.ndarray:
         return jnp.zeros((2, size), real_dtype()).at[0, 0].set(1.0)
     flat = state0.reshape(size)
     return jnp.stack([jnp.real(flat), jnp.imag(flat)]).astype(real_dtype())
+
+
+def real_flags(channels: tuple) -> tuple[bool, ...]:
+    """Static flags: is each channel's superoperator exactly real?
+
+    Decided from concrete values before tracing; a channel with traced
+    parameters (under ``grad``, ``vmap`` or an outer ``jit``) counts as complex.
+    """
+    flags = []
+    for channel in channels:
+        if any(is_traced(leaf) for leaf in jax.tree_util.tree_leaves(channel)):
+            flags.append(False)
+            continue
+        with jax.ensure_compile_time_eval():  # concrete even when called inside a jit trace
+            kraus = np.asarray(channel.kraus())
+        sup = np.einsum("mia,mjb->ijab", kraus, kraus.conj())
+        flags.append(bool(np.all(sup.imag == 0)))
+    return tuple(flags)
 
 
 # --------------------------------------------------------------------------- angles

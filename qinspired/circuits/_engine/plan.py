@@ -1,29 +1,79 @@
-"""Turn a circuit into a short list of simulation steps.
+r"""Every simulator's planner: a circuit structure becomes a short list of steps.
 
-The noiseless simulators do not apply a circuit gate by gate when its
-structure allows better:
+Planning happens in Python, once per circuit structure (the functions are
+cached on the static operation tuple), before tracing; the numerics that
+execute a plan live in :mod:`qinspired.circuits._engine.ops`. The fusion
+rules differ by simulator, because each simulator's cheapest step differs:
 
-* a run of diagonal gates, including diagonal gates conjugated by CNOT
-  ladders (the ``CX - P - CX`` blocks of the ZZ and Pauli feature maps),
-  becomes one phase vector, assembled from small per-wire-group tables;
-* a run of single-qubit gates on distinct wires (a Hadamard or rotation
-  layer) becomes a few dense Kronecker-product blocks, each applied in one
-  pass over the state instead of one pass per qubit.
-
-Planning happens once per circuit structure, in Python, before tracing.
+* :func:`plan` (noiseless statevector and density runs). A run of diagonal
+  gates, including diagonal gates conjugated by CNOT ladders (the ``CX - P -
+  CX`` blocks of the ZZ and Pauli feature maps), becomes one
+  :class:`DiagStep`, a phase vector assembled from small per-wire-group
+  tables; a run of single-qubit gates on distinct wires (a Hadamard or
+  rotation layer) becomes a :class:`LayerStep` of Kronecker blocks of at
+  most ``_LAYER_BLOCK`` wires, each applied in one pass over the state; any
+  other gate is a :class:`GateStep`. ``fuse=False`` gives one
+  :class:`GateStep` per operation, the reference the fused plan is tested
+  against.
+* :func:`schedule` (density matrices in the computational basis, and, with
+  ``fold=False``, trajectories). The circuit is cut at its noise channels
+  (:func:`resolve_noise` gives their static layout); each noiseless stretch
+  is :func:`plan`-ned. With ``fold``, a gate on at most two wires with the
+  channels after it becomes one superoperator block, and a block merges into
+  the latest block that shares a wire when the two span at most two wires
+  (the blocks between act on other wires, so they commute).
+* :func:`pauli_schedule` (density matrices in the Pauli basis). Every gate
+  and channel joins a block of at most ``_PAULI_BLOCK_QUBITS`` qubits: a
+  unit joins the latest block touching its wires when the union stays small
+  enough, otherwise it opens a block; single-qubit units on untouched wires
+  wait for the first block that touches them. Real transfer matrices make a
+  small block cheap, and there are no diagonal runs to exploit.
+* Both schedules number their blocks by shape (:func:`_group_blocks`), so the
+  block matrices of one shape are built in one vectorised call.
+* :func:`scan_table` (long noisy trajectories). The circuit becomes uniform
+  steps, a gate and a jump on a pair of wires, for one ``lax.scan`` whose
+  body has one branch per distinct pair: compile time grows with the number
+  of pairs, not with the circuit's length.
+* :func:`ansatz_slots` (:func:`~qinspired.circuits.ansatz.apply_ansatz`).
+  An ansatz becomes two-qubit slots (a wire pair and the weights its
+  :math:`4 \times 4` matrix reads) for one ``lax.scan``.
+* :func:`block_plan` (:func:`~qinspired.circuits.mps_state`). A multi-qubit
+  gate opens a :class:`BlockStep` that takes every following gate acting
+  within its wires, so the block is routed once and split with one SVD per
+  bond; a single-qubit gate outside a block is a block by itself.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from qinspired.circuits.circuit import Operation
+from qinspired.circuits.circuit import Circuit, Operation
 from qinspired.circuits.gates import GATES
 
-__all__ = ["BlockStep", "DiagStep", "GateStep", "LayerStep", "block_plan", "plan"]
+__all__ = [
+    "BLOCK_WEIGHTS",
+    "BlockStep",
+    "DiagStep",
+    "GateStep",
+    "LayerStep",
+    "Slots",
+    "ansatz_slots",
+    "block_plan",
+    "param_ids",
+    "pauli_schedule",
+    "plan",
+    "resolve_noise",
+    "scan_table",
+    "schedule",
+    "tree_pairs",
+]
+
+BLOCK_WEIGHTS = 15
+"""Weights of one general two-qubit block (:func:`~qinspired.circuits.ansatz.two_qubit_block`)."""
 
 # Largest number of wires a fused diagonal table may span.
 _MAX_DIAG_SUPPORT = 10
@@ -210,3 +260,294 @@ def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
     if gates:
         blocks.append(BlockStep(wires, tuple(gates)))
     return tuple(blocks)
+
+
+# --------------------------------------------------------------------------- noise
+
+
+def resolve_noise(circuit: Circuit, noise: Any) -> tuple[tuple, tuple]:
+    """``(channels, layout)``: the distinct channel pytrees (traced arguments, each
+    passed once however often it is applied) and the static ``(position, slot,
+    wires)`` of every channel application, in order (``slot`` indexes ``channels``).
+    """
+    if noise is None:
+        return (), ()
+    if not callable(getattr(noise, "channels_after", None)):
+        raise TypeError(
+            f"noise must be a NoiseModel (with a `channels_after` method) or None, "
+            f"got {type(noise).__name__}"
+        )
+    slots: dict[int, int] = {}
+    channels: list = []
+    layout = []
+    for pos, op in enumerate(circuit.operations):
+        for channel, wires in noise.channels_after(op, pos):
+            slot = slots.setdefault(id(channel), len(channels))
+            if slot == len(channels):
+                channels.append(channel)
+            layout.append((pos, slot, tuple(int(q) for q in wires)))
+    return tuple(channels), tuple(layout)
+
+
+# Largest block, in qubits, of the Pauli-basis simulation. On CPU (2 cores, n = 8,
+# noisy ZZ map) blocks of 3 and 4 qubits ran 1.9x and 12x slower than blocks of 2:
+# their transfer matrices cost 4**k operations per coefficient.
+_PAULI_BLOCK_QUBITS = 2
+
+
+def _merge_block(items: list, wires: tuple[int, ...], units: tuple) -> None:
+    """Append a gate-and-channels block, or merge it into the latest block sharing a wire.
+
+    Merging is allowed when the two span at most two wires: the blocks in
+    between act on other wires and commute with it. Other items are barriers.
+    """
+    for i in range(len(items) - 1, -1, -1):
+        kind, *rest = items[i]
+        if kind != "block":
+            break
+        if set(rest[0]) & set(wires):
+            union = rest[0] + tuple(q for q in wires if q not in rest[0])
+            if len(union) <= 2:
+                items[i] = ("block", union, rest[1] + units)
+                return
+            break
+    items.append(("block", wires, units))
+
+
+@functools.lru_cache(maxsize=128)
+def schedule(operations: tuple, n: int, layout: tuple, fuse: bool, fold: bool) -> tuple:
+    """Cut the circuit at the noise channels into simulation items.
+
+    Items are ``("plan", steps, lo, hi)``, a noiseless run of gates planned as
+    usual (its steps read ``theta[lo:hi]``), ``("channel", slot, wires)`` and,
+    with ``fold``, ``("block", wires, group, member)``: gates on at most two
+    wires with the channels after them, applied as one superoperator. Blocks
+    of the same shape (same gates and channels at the same positions in the
+    block, e.g. every noisy ``CX - P - CX`` of a ZZ map) form a group, listed
+    in the second result with its ``units`` and each member's angle indices;
+    a group's superoperators are built in one vectorised computation, so
+    compile time grows with the number of shapes, not of blocks.
+    """
+    after: dict[int, list] = {}
+    for pos, slot, wires in layout:
+        after.setdefault(pos, []).append((slot, wires))
+    ends = sorted(after)
+    if not ends or ends[-1] != len(operations) - 1:
+        ends.append(len(operations) - 1)
+    ids = param_ids(operations)
+    offsets = np.cumsum([0] + [len(p) for p in ids])
+    items: list = []
+    start = 0
+    for end in ends:
+        apps = tuple(("channel", slot, wires) for slot, wires in after.get(end, ()))
+        op = operations[end] if end >= 0 else None
+        folded = fold and apps and len(op.wires) <= 2 and all(
+            set(unit[2]) <= set(op.wires) for unit in apps
+        )
+        stop = end if folded else end + 1
+        if stop > start:
+            items.append(("plan", plan(operations[start:stop], n, fuse),
+                          int(offsets[start]), int(offsets[stop])))
+        if folded:
+            _merge_block(items, op.wires, (("gate", GateStep(op, ids[end])),) + apps)
+        else:
+            items.extend(apps)
+        start = end + 1
+    return _group_blocks(items)
+
+
+@functools.lru_cache(maxsize=128)
+def pauli_schedule(operations: tuple, n: int, layout: tuple,
+                    limit: int = _PAULI_BLOCK_QUBITS) -> tuple:
+    """Every gate and channel in blocks of at most ``limit`` qubits, for the Pauli basis.
+
+    Units (a gate with the channels after it when they act on its wires, or
+    a lone channel) are taken in circuit order. A unit joins the latest
+    block touching any of its wires when the union stays within ``limit``
+    (every later block acts on other wires, so it commutes); otherwise it
+    opens a block. Single-qubit units on a wire no block has touched yet
+    wait and join the first block that does; those left at the end are
+    grouped ``limit`` wires at a time. Returns the format of :func:`schedule`.
+    """
+    after: dict[int, list] = {}
+    for pos, slot, wires in layout:
+        after.setdefault(pos, []).append(("channel", slot, wires))
+    ids = param_ids(operations)
+    units: list = []
+    for pos, op in enumerate(operations):
+        apps = tuple(after.get(pos, ()))
+        gate = ("gate", GateStep(op, ids[pos]))
+        if all(set(app[2]) <= set(op.wires) for app in apps):
+            units.append((op.wires, (gate,) + apps))
+        else:
+            units.append((op.wires, (gate,)))
+            units.extend((app[2], (app,)) for app in apps)
+    blocks: list[list] = []
+    last: dict[int, int] = {}
+    pending: dict[int, list] = {}
+    for wires, unit in units:
+        touched = [last[q] for q in wires if q in last]
+        if len(wires) == 1 and not touched:
+            pending.setdefault(wires[0], []).extend(unit)
+            continue
+        early = tuple(u for q in wires for u in pending.pop(q, ()))
+        b = max(touched) if touched else None
+        if b is not None and len(set(blocks[b][0]) | set(wires)) <= limit:
+            blocks[b][0] = blocks[b][0] + tuple(q for q in wires if q not in blocks[b][0])
+            blocks[b][1] = blocks[b][1] + early + unit
+        else:
+            blocks.append([tuple(wires), early + unit])
+            b = len(blocks) - 1
+        for q in wires:
+            last[q] = b
+    rest = sorted(pending)
+    for i in range(0, len(rest), limit):
+        group = tuple(rest[i : i + limit])
+        blocks.append([group, tuple(u for q in group for u in pending[q])])
+    return _group_blocks([("block", wires, block_units) for wires, block_units in blocks])
+
+
+def _group_blocks(items: list) -> tuple:
+    """Number the blocks of ``items`` by shape (see :func:`schedule`)."""
+    groups: dict[tuple, tuple[int, list]] = {}
+    for i, item in enumerate(items):
+        if item[0] != "block":
+            continue
+        wires, units, angle_ids = item[1], [], []
+        for unit in item[2]:
+            if unit[0] == "gate":
+                op, pids = unit[1].op, unit[1].param_ids
+                pos = tuple(wires.index(q) for q in op.wires)
+                ids_local = tuple(range(len(angle_ids), len(angle_ids) + len(pids)))
+                angle_ids.extend(pids)
+                step = GateStep(Operation(op.name, pos, (), op.adjoint, op.matrix_index), ids_local)
+                units.append(("gate", step))
+            else:
+                units.append(("channel", unit[1], tuple(wires.index(q) for q in unit[2])))
+        gid, members = groups.setdefault((len(wires), tuple(units)), (len(groups), []))
+        items[i] = ("block", wires, gid, len(members))
+        members.append(tuple(angle_ids))
+    return tuple(items), tuple((key, tuple(m)) for key, (_, m) in groups.items())
+
+
+# --------------------------------------------------------------------------- trajectory scan
+
+
+@functools.lru_cache(maxsize=128)
+def scan_table(operations: tuple, n: int, layout: tuple):
+    """The trajectory as uniform steps on wire pairs, or None if it cannot be.
+
+    Every step applies a gate matrix and then a jump, both embedded in two
+    qubits ``(a, b)``: a gate with its first channel (when the channel acts
+    on the gate's wires), each further channel on its own step. Single-qubit
+    gates and channels are paired with wire ``(q + 1) % n``. Returns
+    ``(pairs, pair_of_step, gate_of_step, variants, variant_of_step,
+    uniform_of_step)``: ``pairs`` are the distinct wire pairs (one branch of
+    the step each), ``gate_of_step`` the operation index (-1 for none), ``variants``
+    lists ``(slot, positions)`` (a channel and where its wires sit in the
+    pair; entry 0 is no channel) and ``uniform_of_step`` indexes the jump's
+    uniform (the channel application's position in ``layout``, -1 for none).
+    None when ``n < 2`` or a gate or channel spans more than two wires.
+    """
+    if n < 2 or any(len(op.wires) > 2 for op in operations):
+        return None
+    if any(len(wires) > 2 for _, _, wires in layout):
+        return None
+
+    def pair_of(wires):
+        return tuple(wires) if len(wires) == 2 else (wires[0], (wires[0] + 1) % n)
+
+    after: dict[int, list] = {}
+    for j, (pos, slot, wires) in enumerate(layout):
+        after.setdefault(pos, []).append((j, slot, wires))
+    variants: dict[tuple, int] = {None: 0}
+    steps = []
+    for pos, op in enumerate(operations):
+        gate_pair, gate = pair_of(op.wires), pos
+        for j, slot, wires in after.get(pos, ()):
+            pair = gate_pair if set(wires) <= set(gate_pair) else pair_of(wires)
+            if gate >= 0 and pair != gate_pair:
+                steps.append((gate_pair, gate, 0, -1))
+                gate = -1
+            key = (slot, tuple(pair.index(q) for q in wires))
+            steps.append((pair, gate, variants.setdefault(key, len(variants)), j))
+            gate = -1
+        if gate >= 0:
+            steps.append((gate_pair, gate, 0, -1))
+    pairs = tuple(dict.fromkeys(step[0] for step in steps))
+    index = {pair: i for i, pair in enumerate(pairs)}
+    table = [np.asarray(col, dtype=np.int32) for col in zip(*steps)]
+    pair_of_step = np.asarray([index[step[0]] for step in steps], dtype=np.int32)
+    return pairs, pair_of_step, table[1], tuple(variants)[1:], table[2], table[3]
+
+
+# --------------------------------------------------------------------------- ansatz slots
+
+
+def tree_pairs(n_qubits: int) -> list[list[tuple[int, int]]]:
+    """The pairs of each level of the binary tree on ``n_qubits`` wires (leaves first).
+
+    Examples
+    --------
+    >>> tree_pairs(5)
+    [[(0, 1), (2, 3)], [(1, 3)], [(3, 4)]]
+    """
+    active, levels = list(range(n_qubits)), []
+    while len(active) > 1:
+        pairs = [(active[i], active[i + 1]) for i in range(0, len(active) - 1, 2)]
+        levels.append(pairs)
+        active = [b for _, b in pairs] + (active[-1:] if len(active) % 2 else [])
+    return levels
+
+
+@dataclass(frozen=True)
+class Slots:
+    """An ansatz as two-qubit slots: wire pairs and, per slot, the weight indices it reads.
+
+    ``kind`` is ``"block"`` (15 weights, :func:`two_qubit_block`) or ``"hea"``
+    (``ry, rz`` on the first and the second wire, index ``-1`` for none, and a
+    CNOT flag: the slot is ``CX^flag (R_a (x) R_b)`` with ``R = rz ry``).
+    """
+
+    pairs: tuple[tuple[int, int], ...]
+    kind: str
+    index: tuple[tuple[int, ...], ...]
+    cx: tuple[int, ...] = ()
+
+
+@functools.lru_cache(maxsize=128)
+def ansatz_slots(name: str, n: int, n_layers: int, first: int) -> Slots:
+    """The slots of ansatz ``name`` (``"mps"``, ``"ttn"`` or ``"hardware_efficient"``) on
+    ``n >= 2`` wires with ``n_layers`` layers, reading weights from index ``first`` on.
+
+    The hardware-efficient ansatz is regrouped into pairs: each CNOT of a
+    layer's chain with the rotations of its wires not yet applied, then the
+    last rotation layer on disjoint pairs.
+    """
+    if name in ("mps", "ttn"):
+        levels = [[(q, q + 1) for q in range(n - 1)]] if name == "mps" else tree_pairs(n)
+        pairs = [p for _ in range(n_layers) for level in levels for p in level]
+        index = [tuple(range(first + BLOCK_WEIGHTS * s, first + BLOCK_WEIGHTS * (s + 1)))
+                 for s in range(len(pairs))]
+        return Slots(tuple(pairs), "block", tuple(index))
+
+    def rot(layer: int, q: int) -> tuple[int, int]:
+        k = first + 2 * (layer * n + q)
+        return (k, k + 1)
+
+    none = (-1, -1)
+    pairs, index, cx = [], [], []
+    for layer in range(n_layers):
+        for q in range(n - 1):
+            pairs.append((q, q + 1))
+            index.append((rot(layer, 0) if q == 0 else none) + rot(layer, q + 1))
+            cx.append(1)
+    for q in range(0, n - 1, 2):
+        pairs.append((q, q + 1))
+        index.append(rot(n_layers, q) + rot(n_layers, q + 1))
+        cx.append(0)
+    if n % 2:
+        pairs.append((n - 2, n - 1))
+        index.append(none + rot(n_layers, n - 1))
+        cx.append(0)
+    return Slots(tuple(pairs), "hea", tuple(index), tuple(cx))
