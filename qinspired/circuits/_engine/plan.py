@@ -235,6 +235,7 @@ class BlockStep:
     gates: tuple[GateStep, ...]
 
 
+@functools.lru_cache(maxsize=256)
 def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
     """The MPS simulator's plan: each multi-qubit gate with the gates after it on its wires.
 
