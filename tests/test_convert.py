@@ -11,11 +11,19 @@ import numpy as np
 import pytest
 from _dense import circuit_unitary, random_unitary
 
-from qinspired.circuits import Circuit, from_qasm, to_qasm, unitary
+from qinspired.circuits import (
+    Circuit,
+    circuit_to_mps,
+    decompose_unitaries,
+    from_qasm,
+    mps_to_circuit,
+    to_qasm,
+    unitary,
+)
+from qinspired.circuits import mps_convert
 from qinspired.circuits.ansatz import make_ansatz, mps_ansatz, variational_circuit
 from qinspired.feature_maps import AngleEncoding
 from qinspired.tn import MPS, random_mps, to_dense, truncate
-from qinspired.tn.convert import circuit_to_mps, decompose_unitaries, mps_to_circuit
 
 ATOL = 1e-11
 
@@ -245,7 +253,71 @@ def test_ansatz_circuits_are_exportable_after_training() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    from qinspired.tn import convert
-
-    result = doctest.testmod(convert, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(mps_convert, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------- package layering
+def test_tn_imports_without_the_circuits_package() -> None:
+    """``qinspired.tn`` loads on its own: nothing from circuits, kernels or estimators.
+
+    The parent package is stubbed (its ``__init__`` imports everything), so only
+    what ``qinspired.tn`` itself pulls in ends up in ``sys.modules``.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    import qinspired
+
+    code = textwrap.dedent(f"""
+        import sys, types
+        parent = types.ModuleType("qinspired")
+        parent.__path__ = {list(qinspired.__path__)!r}
+        sys.modules["qinspired"] = parent
+        import qinspired.tn
+        print(sorted(m for m in sys.modules if m.startswith("qinspired.")))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = eval(proc.stdout)
+    assert "qinspired.tn.mps" in loaded
+    assert not [m for m in loaded
+                if m.split(".")[1] in ("circuits", "kernels", "estimators", "feature_maps")]
+
+
+def test_no_tn_module_imports_circuits_even_lazily() -> None:
+    """Every import statement in ``qinspired/tn``, at any depth (function bodies too)."""
+    import ast
+    from pathlib import Path
+
+    import qinspired.tn
+
+    offenders = []
+    for path in Path(qinspired.tn.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+                names += [f"{names[0]}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names = [node.value] if node.value.startswith("qinspired.circuits") else []
+            else:
+                continue
+            offenders += [f"{path.name}:{node.lineno} {n}" for n in names
+                          if n.startswith(("qinspired.circuits", "..circuits"))]
+    assert not offenders
+
+
+def test_the_moved_converters_point_to_their_new_home() -> None:
+    import qinspired.tn as tn
+
+    for name in ("circuit_to_mps", "mps_to_circuit", "decompose_unitaries", "convert"):
+        with pytest.raises(AttributeError, match="qinspired.circuits"):
+            getattr(tn, name)
+        assert not hasattr(tn, name)
+    with pytest.raises(ImportError):
+        from qinspired.tn import circuit_to_mps as _  # noqa: F401
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        tn.no_such_name  # noqa: B018
+    assert mps_convert.circuit_to_mps is circuit_to_mps

@@ -52,3 +52,16 @@ def test_many_qubits_beyond_statevector_reach() -> None:
 def test_bad_bond_dimension() -> None:
     with pytest.raises(ValueError, match="max_bond"):
         mps_state(Circuit(2, [("h", 0)]), max_bond=0)
+
+
+def test_block_plan_groups_gates_within_a_multi_qubit_gate() -> None:
+    """Hand-derived grouping: a gate joins the open block only when its wires lie inside."""
+    from qinspired.circuits._engine.plan import block_plan
+
+    circuit = Circuit(3, [("h", 0), ("cx", (0, 1)), ("rz", 1, 0.3), ("cx", (1, 0)), ("h", 2),
+                          ("cx", (1, 2)), ("x", 1), ("h", 0), ("ry", 0, 0.1)])
+    blocks = [(b.wires, [g.op.name for g in b.gates]) for b in block_plan(circuit.operations)]
+    assert blocks == [((0,), ["h"]), ((0, 1), ["cx", "rz", "cx"]), ((2,), ["h"]),
+                      ((1, 2), ["cx", "x"]), ((0,), ["h"]), ((0,), ["ry"])]
+    ids = [g.param_ids for b in block_plan(circuit.operations) for g in b.gates]
+    assert ids == [(), (), (0,), (), (), (), (), (), (1,)]

@@ -54,6 +54,7 @@ from qinspired.circuits.mitigation import (
     mitigate_readout,
     zero_noise_extrapolation,
 )
+from qinspired.circuits.mps_convert import circuit_to_mps, decompose_unitaries, mps_to_circuit
 from qinspired.circuits.mps_sim import MPSResult, mps_state
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.circuits.observables import PauliSum, pauli
@@ -98,8 +99,10 @@ __all__ = [
     "as_circuit",
     "channels",
     "circuit_resources",
+    "circuit_to_mps",
     "const",
     "counts",
+    "decompose_unitaries",
     "density_expectation",
     "density_matrix",
     "estimate_expectation",
@@ -117,6 +120,7 @@ __all__ = [
     "mitigate_readout",
     "mps_ansatz",
     "mps_state",
+    "mps_to_circuit",
     "pauli",
     "probabilities",
     "readout_wires",

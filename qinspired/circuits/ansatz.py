@@ -23,7 +23,7 @@ with each :math:`k_j` a ``u3`` gate (3 angles) and the middle factor
   product state, :math:`k` staircases give a matrix product state of bond
   dimension at most :math:`2^k` (each cut is crossed by a "light cone" of
   :math:`k` wires), and conversely every MPS of bond dimension 2 is one
-  staircase (see :mod:`qinspired.tn.convert`). Information flows towards
+  staircase (see :mod:`qinspired.circuits.mps_convert`). Information flows towards
   wire :math:`n-1`, which is read out.
 * ``"ttn"``: ``n_layers`` binary trees. Level 0 pairs the wires
   :math:`(0,1), (2,3), \dots`; the second wire of each pair goes on to the

@@ -11,7 +11,9 @@ Gates on distant or reversed wires are routed with SWAPs (each truncated
 like any other gate); gates on three or more wires are applied the same way
 on a contiguous block, split by successive SVDs. Consecutive gates within
 one multi-qubit gate's wires (the ``CX - P - CX`` blocks of the ZZ map) are
-multiplied into one matrix first, so they cost one routing and one SVD.
+multiplied into one matrix first, so they cost one routing and one SVD (the
+grouping is :func:`qinspired.circuits._engine.plan.block_plan`; gate matrices
+and their embedding come from :mod:`qinspired.circuits._engine.ops`).
 
 Bond dimensions are static (``min(chi, 2**k, 2**(n-k))`` at bond ``k``), so
 the simulation is one jitted, vmappable function of ``(x, weights)``; at
@@ -33,8 +35,14 @@ import numpy as np
 
 from qinspired._validation import check_int, check_memory
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits._engine.ops import angles, complex_dtype, prepare_values, step_matrix
-from qinspired.circuits._engine.plan import GateStep, param_ids
+from qinspired.circuits._engine.ops import (
+    angles,
+    complex_dtype,
+    embed_matrix,
+    prepare_values,
+    step_matrix,
+)
+from qinspired.circuits._engine.plan import block_plan
 from qinspired.circuits.statevector import as_circuit
 from qinspired.tn.mps import MPS, to_dense
 
@@ -148,17 +156,6 @@ def _route(state: _State, matrix: jnp.ndarray, wires: tuple[int, ...], dtype) ->
         state.apply_block(jnp.asarray(_SWAP, dtype), site, 2)
 
 
-def _embed(m: jnp.ndarray, wires: tuple[int, ...], block: tuple[int, ...]) -> jnp.ndarray:
-    """The matrix ``m`` on ``wires``, as an operator on the wires ``block``."""
-    if wires == block:
-        return m
-    k, rest = len(block), [w for w in block if w not in wires]
-    full = jnp.kron(m, jnp.eye(2 ** len(rest), dtype=m.dtype)).reshape((2,) * (2 * k))
-    order = list(wires) + rest
-    perm = [order.index(w) for w in block]
-    return full.transpose(perm + [k + p for p in perm]).reshape(2**k, 2**k)
-
-
 def _simulate_mps(circuit: Circuit, x, w, chi: int):
     n = circuit.n_qubits
     cdtype = complex_dtype()
@@ -167,21 +164,13 @@ def _simulate_mps(circuit: Circuit, x, w, chi: int):
     tensors = [jnp.zeros((dims[k], 2, dims[k + 1]), cdtype).at[0, 0, 0].set(1.0)
                for k in range(n)]
     state = _State(tensors, dims)
-    pending_wires: tuple[int, ...] = ()
-    pending = None
-    for op, pids in zip(circuit.operations, param_ids(circuit.operations)):
-        m = step_matrix(GateStep(op, pids), theta, circuit.matrices, cdtype).astype(cdtype)
-        if pending is not None and set(op.wires) <= set(pending_wires):
-            pending = _embed(m, op.wires, pending_wires) @ pending
-            continue
-        if pending is not None:
-            _route(state, pending, pending_wires, cdtype)
-        pending, pending_wires = m, op.wires
-        if len(op.wires) == 1:
-            _route(state, pending, pending_wires, cdtype)
-            pending, pending_wires = None, ()
-    if pending is not None:
-        _route(state, pending, pending_wires, cdtype)
+    for block in block_plan(circuit.operations):
+        m = None
+        for step in block.gates:
+            g = embed_matrix(step_matrix(step, theta, circuit.matrices, cdtype).astype(cdtype),
+                             step.op.wires, block.wires)
+            m = g if m is None else g @ m
+        _route(state, m, block.wires, cdtype)
     kept = jnp.sum(jnp.abs(state.t[state.center]) ** 2)
     state.t[state.center] = state.t[state.center] / jnp.sqrt(kept).astype(cdtype)
     return tuple(state.t), jnp.sqrt(state.discarded / (kept + state.discarded))

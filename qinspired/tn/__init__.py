@@ -5,10 +5,17 @@ contractions jit and vectorise. :mod:`qinspired.tn.mps` holds plain MPS states;
 :mod:`qinspired.tn.mps_model` and :mod:`qinspired.tn.ttn` the labelled MPS and
 the tree tensor network of the tensor-network estimators, fed by the local
 feature maps of :mod:`qinspired.tn.local_maps`; :mod:`qinspired.tn.canonical`
-has canonical forms and SVD truncation, :mod:`qinspired.tn.sweep` the
-DMRG-like two-site training sweeps, and :mod:`qinspired.tn.convert` the
-converters between circuits and MPS.
+has canonical forms and SVD truncation and :mod:`qinspired.tn.sweep` the
+DMRG-like two-site training sweeps.
+
+This package is tensor-network mathematics only and never imports
+:mod:`qinspired.circuits`. The converters between circuits and MPS
+(``circuit_to_mps``, ``mps_to_circuit``, ``decompose_unitaries``) live in
+:mod:`qinspired.circuits.mps_convert`, beside the MPS circuit simulator, and
+are exported by :mod:`qinspired.circuits`.
 """
+
+from typing import Any
 
 from qinspired.tn.canonical import (
     canonicalize,
@@ -19,7 +26,6 @@ from qinspired.tn.canonical import (
     svd_split,
     truncate_labelled,
 )
-from qinspired.tn.convert import circuit_to_mps, decompose_unitaries, mps_to_circuit
 from qinspired.tn.local_maps import (
     LOCAL_MAPS,
     LocalMap,
@@ -56,11 +62,9 @@ __all__ = [
     "SweepResult",
     "apply_local_map",
     "canonicalize",
-    "circuit_to_mps",
     "contract_labelled",
     "contract_product_states",
     "contract_ttn",
-    "decompose_unitaries",
     "embed",
     "get_local_map",
     "init_labelled_mps",
@@ -71,7 +75,6 @@ __all__ = [
     "labelled_logits",
     "mixed_canonical",
     "move_label",
-    "mps_to_circuit",
     "norm",
     "product_mps",
     "random_mps",
@@ -83,3 +86,16 @@ __all__ = [
     "truncate_labelled",
     "ttn_logits",
 ]
+
+_MOVED = {"circuit_to_mps", "convert", "decompose_unitaries", "mps_to_circuit"}
+
+
+def __getattr__(name: str) -> Any:
+    """Point the circuit <-> MPS converters, moved out of this package, to their new home."""
+    if name in _MOVED:
+        raise AttributeError(
+            f"qinspired.tn.{name} has moved: the circuit <-> MPS converters live in "
+            f"qinspired.circuits (module qinspired.circuits.mps_convert); use "
+            f"`from qinspired.circuits import circuit_to_mps, mps_to_circuit, "
+            f"decompose_unitaries`")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,6 +37,10 @@ rules differ by simulator, because each simulator's cheapest step differs:
 * :func:`ansatz_slots` (:func:`~qinspired.circuits.ansatz.apply_ansatz`).
   An ansatz becomes two-qubit slots (a wire pair and the weights its
   :math:`4 \times 4` matrix reads) for one ``lax.scan``.
+* :func:`block_plan` (:func:`~qinspired.circuits.mps_state`). A multi-qubit
+  gate opens a :class:`BlockStep` that takes every following gate acting
+  within its wires, so the block is routed once and split with one SVD per
+  bond; a single-qubit gate outside a block is a block by itself.
 """
 
 from __future__ import annotations
@@ -52,11 +56,13 @@ from qinspired.circuits.gates import GATES
 
 __all__ = [
     "BLOCK_WEIGHTS",
+    "BlockStep",
     "DiagStep",
     "GateStep",
     "LayerStep",
     "Slots",
     "ansatz_slots",
+    "block_plan",
     "param_ids",
     "pauli_schedule",
     "plan",
@@ -219,6 +225,42 @@ def plan(operations: tuple[Operation, ...], n_qubits: int, fuse: bool) -> tuple:
     if not fuse:
         return tuple(GateStep(op, p) for op, p in zip(operations, ids))
     return tuple(_plan_ops(list(operations), ids, n_qubits, allow_cx=True))
+
+
+@dataclass(frozen=True)
+class BlockStep:
+    """Apply ``gates`` in order as one matrix on ``wires``, the wires of the first gate."""
+
+    wires: tuple[int, ...]
+    gates: tuple[GateStep, ...]
+
+
+@functools.lru_cache(maxsize=256)
+def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
+    """The MPS simulator's plan: each multi-qubit gate with the gates after it on its wires.
+
+    A gate whose wires lie within the open block's joins it; any other gate
+    closes the block and opens its own (a single-qubit gate outside a block
+    is a block by itself). The MPS simulator routes each block once and
+    splits it with one SVD per bond, so the ``CX - P - CX`` blocks of the ZZ
+    map cost one two-qubit update instead of three.
+    """
+    blocks: list[BlockStep] = []
+    wires: tuple[int, ...] = ()
+    gates: list[GateStep] = []
+    for op, ids in zip(operations, param_ids(operations)):
+        if gates and set(op.wires) <= set(wires):
+            gates.append(GateStep(op, ids))
+            continue
+        if gates:
+            blocks.append(BlockStep(wires, tuple(gates)))
+        wires, gates = op.wires, [GateStep(op, ids)]
+        if len(op.wires) == 1:
+            blocks.append(BlockStep(wires, tuple(gates)))
+            gates = []
+    if gates:
+        blocks.append(BlockStep(wires, tuple(gates)))
+    return tuple(blocks)
 
 
 # --------------------------------------------------------------------------- noise
