@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._random import as_key
+from qinspired._random import explicit_key
 from qinspired._validation import check_in_range, check_int, check_real, is_int
 from qinspired.circuits.channels import (
     Channel,
@@ -127,19 +127,6 @@ def _describe(noise: Any, after: tuple[str, ...] | None, wires: Wires | None) ->
     params = ", ".join(f"{n}={_fmt(v)}" for n, v in noise.params().items())
     where = "" if after is None else f" after {list(after)}"
     return f"{noise._label}({params}){where} on {'all wires' if wires is None else wires}"
-
-
-def _as_drift_key(key_or_seed: Any) -> jax.Array:
-    if isinstance(key_or_seed, jax.Array) and jax.dtypes.issubdtype(
-        key_or_seed.dtype, jax.dtypes.prng_key
-    ):
-        return key_or_seed
-    if isinstance(key_or_seed, (jax.Array, np.ndarray)) and key_or_seed.dtype == np.uint32:
-        return jax.random.wrap_key_data(jnp.asarray(key_or_seed))
-    if not is_int(key_or_seed):
-        raise ValueError(f"NoiseModel.drifted: key_or_seed={key_or_seed!r} must be an integer "
-                         "seed or a JAX key (drift is reproducible by design)")
-    return as_key(int(key_or_seed))
 
 
 @jax.jit
@@ -361,7 +348,7 @@ class NoiseModel:
         t = check_int("NoiseModel.drifted", "time_index", time_index, 0)
         sigma = float(check_in_range("NoiseModel.drifted", "relative_sigma", relative_sigma,
                                      0.0))
-        key = _as_drift_key(key_or_seed)
+        key = explicit_key(key_or_seed, "NoiseModel.drifted")
         items = [(r.channel, r.wires) for r in self.rules] + [(r.error, r.wires)
                                                                for r in self.readout]
         idents = [[f"{noise.name}.{n}@{'all' if wires is None else wires}"

@@ -57,8 +57,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
-from qinspired.tn._rng import numpy_rng
 
 __all__ = [
     "LabelledMPS",
