@@ -42,11 +42,11 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._pytree import pytree_dataclass, static_field
 from qinspired._random import explicit_key
 from qinspired._validation import check_in_range, check_int, check_real, is_int
 from qinspired.circuits.channels import (
@@ -69,17 +69,17 @@ _CALIBRATION_KEYS = ("n_qubits", "qubits", "gate_time_1q", "gate_time_2q", "gate
                      "gates_2q", "p2", "pairs")
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class _Rule:
     channel: Channel
-    after: tuple[str, ...] | None = flax.struct.field(pytree_node=False, default=None)
-    wires: Wires | None = flax.struct.field(pytree_node=False, default=None)
+    after: tuple[str, ...] | None = static_field(default=None)
+    wires: Wires | None = static_field(default=None)
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class _ReadoutRule:
     error: ReadoutError
-    wires: Wires | None = flax.struct.field(pytree_node=False, default=None)
+    wires: Wires | None = static_field(default=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _random_walks(key: jax.Array, ids: jax.Array, steps: jax.Array) -> jax.Array
     return jax.vmap(walk)(ids)
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class NoiseModel:
     r"""An immutable noise model (see the module documentation for the rules).
 
@@ -151,7 +151,7 @@ class NoiseModel:
 
     rules: tuple[_Rule, ...] = ()
     readout: tuple[_ReadoutRule, ...] = ()
-    layout: _Layout | None = flax.struct.field(pytree_node=False, default=None)
+    layout: _Layout | None = static_field(default=None)
 
     # -- building ------------------------------------------------------------------
     def add_all_qubit(self, channel: Channel, after: Sequence[str] | None = None) -> NoiseModel:
