@@ -89,6 +89,7 @@ def test_constructors_and_replace_still_validate() -> None:
     assert float(moved.p) == pytest.approx(3.0)
 
 
+@jax.jit
 def _population(ch: Depolarizing) -> jax.Array:
     """<0| E(|0><0|) |0> from the channel's Kraus operators."""
     k = ch.kraus()
@@ -128,7 +129,7 @@ def test_jit_and_vmap_over_noise_strengths() -> None:
 
 def test_grad_through_an_mps() -> None:
     mps = random_mps(jax.random.key(1), 3, 2, 2)
-    grad = jax.grad(lambda m: norm(m) ** 2)(mps)
+    grad = jax.jit(jax.grad(lambda m: norm(m) ** 2))(mps)
     assert isinstance(grad, MPS)
     # d||psi||^2 / dA_k along A_k is 2 ||psi||^2 (the norm is quadratic in each tensor)
     for k, (t, g) in enumerate(zip(mps.tensors, grad.tensors)):
