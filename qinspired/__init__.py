@@ -109,9 +109,9 @@ _ESTIMATORS = frozenset({
 def __getattr__(name: str) -> _Any:
     """Load an estimator from :mod:`qinspired.estimators` (and scikit-learn) on first access."""
     if name in _ESTIMATORS:
-        import qinspired.estimators
+        import importlib
 
-        value = getattr(qinspired.estimators, name)
+        value = getattr(importlib.import_module("qinspired.estimators"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'qinspired' has no attribute {name!r}")
