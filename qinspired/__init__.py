@@ -12,6 +12,8 @@ in use.
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 try:
     __version__: str = _version("qinspired")
@@ -49,7 +51,8 @@ _map_checkout_kernels()
 
 # ---------------------------------------------------------------------------------------
 # Public re-exports: one `from qinspired.<module> import <name>` line per public name,
-# each name also added to `__all__` below (kept sorted; a test checks).
+# each name also added to `__all__` below (kept sorted; a test checks). The estimators
+# (the scikit-learn layer) load on first access, so the core imports without scikit-learn.
 # ---------------------------------------------------------------------------------------
 
 from qinspired.circuits import (
@@ -63,19 +66,6 @@ from qinspired.circuits import (
     to_qasm,
     weight,
 )
-from qinspired.estimators import (
-    MPSClassifier,
-    MPSRegressor,
-    QuantumFourierFeatures,
-    QuantumKernelPCA,
-    QuantumKernelRidge,
-    QuantumKernelSVC,
-    QuantumKernelSVR,
-    TTNClassifier,
-    TTNRegressor,
-    VariationalCircuitClassifier,
-    VariationalCircuitRegressor,
-)
 from qinspired.feature_maps import (
     AmplitudeEncoding,
     AngleEncoding,
@@ -85,6 +75,50 @@ from qinspired.feature_maps import (
     ZZFeatureMap,
 )
 from qinspired.persistence import load, save
+
+if _TYPE_CHECKING:
+    from qinspired.estimators import (
+        MPSClassifier,
+        MPSRegressor,
+        QuantumFourierFeatures,
+        QuantumKernelPCA,
+        QuantumKernelRidge,
+        QuantumKernelSVC,
+        QuantumKernelSVR,
+        TTNClassifier,
+        TTNRegressor,
+        VariationalCircuitClassifier,
+        VariationalCircuitRegressor,
+    )
+
+_ESTIMATORS = frozenset({
+    "MPSClassifier",
+    "MPSRegressor",
+    "QuantumFourierFeatures",
+    "QuantumKernelPCA",
+    "QuantumKernelRidge",
+    "QuantumKernelSVC",
+    "QuantumKernelSVR",
+    "TTNClassifier",
+    "TTNRegressor",
+    "VariationalCircuitClassifier",
+    "VariationalCircuitRegressor",
+})
+
+
+def __getattr__(name: str) -> _Any:
+    """Load an estimator from :mod:`qinspired.estimators` (and scikit-learn) on first access."""
+    if name in _ESTIMATORS:
+        import importlib
+
+        value = getattr(importlib.import_module("qinspired.estimators"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qinspired' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _ESTIMATORS)
 
 # ---------------------------------------------------------------------------------------
 

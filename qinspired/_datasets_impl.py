@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from qinspired._random import resolve_seed
 from qinspired._validation import check_int, check_real
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "finish",
     "load_raw",
     "nonconstant_bits",
-    "rng_for",
     "sample_until",
     "standardize",
 ]
@@ -35,11 +33,6 @@ MAX_REJECTION_ROUNDS = 200
 
 #: The real data sets bundled with scikit-learn that :func:`qinspired.datasets.load_dataset` knows.
 REAL_DATASET_NAMES = ("breast_cancer", "digits", "iris", "wine")
-
-
-def rng_for(random_state: Any) -> np.random.Generator:
-    """A NumPy generator for ``random_state`` (None, an int or a Generator), as sklearn does."""
-    return np.random.default_rng(resolve_seed(random_state))
 
 
 def check_nonnegative(owner: str, name: str, value: Any) -> float:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from qinspired import _datasets_impl as _impl
+from qinspired._random import as_generator
 from qinspired._validation import check_choice, check_int
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def make_linearly_separable(
             f"{owner}: margin={margin!r} must be < sqrt(n_features)={math.sqrt(n_features):.4g}; "
             "no point of the hypercube [-1, 1]^d is that far from a hyperplane through 0"
         )
-    rng = _impl.rng_for(random_state)
+    rng = as_generator(random_state)
     if teacher == "random":
         w = rng.standard_normal(n_features)
         w /= np.linalg.norm(w)
@@ -270,7 +271,7 @@ def make_hidden_manifold(
     n_samples = check_int(owner, "n_samples", n_samples, 1)
     n_features = check_int(owner, "n_features", n_features, 1)
     m = check_int(owner, "manifold_dimension", manifold_dimension, 1)
-    rng = _impl.rng_for(random_state)
+    rng = as_generator(random_state)
     F = rng.standard_normal((m, n_features))
     C = rng.standard_normal((n_samples, m))
     b = rng.uniform(-1.0, 1.0, size=n_features)
@@ -382,7 +383,7 @@ def make_hyperplanes_parity(
             f"{owner}: n_features={n_features} must be >= dim_hyperplanes={k} "
             "(otherwise the embedding merges points of different labels)"
         )
-    rng = _impl.rng_for(random_state)
+    rng = as_generator(random_state)
     weights = rng.uniform(0.0, 1.0, size=(n_hyperplanes, k))
     biases = rng.uniform(0.0, 1.0, size=n_hyperplanes)
 
@@ -499,7 +500,7 @@ def make_two_curves(
     degree = check_int(owner, "degree", degree, 1)
     offset = _impl.check_nonnegative(owner, "offset", offset)
     noise = _impl.check_nonnegative(owner, "noise", noise)
-    rng = _impl.rng_for(random_state)
+    rng = as_generator(random_state)
     coefficients = rng.uniform(0.0, 1.0, size=(n_features, degree + 1, 2))
     coefficients /= np.linalg.norm(coefficients)
     n_ones = n_samples // 2
@@ -596,7 +597,7 @@ def make_bars_and_stripes(
     noise_std = _impl.check_nonnegative(owner, "noise_std", noise_std)
     if not isinstance(constant_images, (bool, np.bool_)):
         raise ValueError(f"{owner}: constant_images={constant_images!r} must be True or False")
-    rng = _impl.rng_for(random_state)
+    rng = as_generator(random_state)
     y = (rng.random(n_samples) < 0.5).astype(np.int64)
     if constant_images:
         rows = rng.random((n_samples, height)) < 0.5

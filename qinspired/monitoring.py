@@ -32,8 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._random import fit_key
 from qinspired._validation import as_float_array, check_int, check_real
-from qinspired.estimators._common import fit_key
 
 __all__ = ["DriftResult", "KernelDriftDetector", "NoiseSensitivity", "noise_sensitivity"]
 

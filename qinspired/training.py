@@ -68,8 +68,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from qinspired._random import epoch_batches, numpy_rng
 from qinspired._validation import check_int, check_real
-from qinspired.tn._rng import epoch_batches, numpy_rng
 
 __all__ = [
     "OPTIMIZERS",

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qinspired.tn._rng import numpy_rng
+from qinspired._random import numpy_rng
 from qinspired.training import (
     ConvergenceWarning,
     TrainResult,

@@ -1,10 +1,10 @@
-"""Shared machinery of the noise channels: frozen pytree dataclasses and parameter checks.
+"""Shared machinery of the noise channels: parameter checks, scaling and Kraus helpers.
 
 :mod:`qinspired.circuits.channels` builds every channel and the readout error
-on :class:`_Parametrized`: a frozen dataclass registered as a pytree whose
-parameters are the leaves. Unlike ``flax.struct.dataclass`` it validates only
-in the constructor, never when JAX rebuilds the object (a gradient or a
-``tree_map`` result may hold values outside the physical range).
+on :class:`_Parametrized`, each declared with
+:func:`qinspired._pytree.pytree_dataclass`: its parameters are the leaves, and
+it validates only in the constructor, never when JAX rebuilds the object (a
+gradient or a ``tree_map`` result may hold values outside the physical range).
 """
 
 from __future__ import annotations
@@ -45,28 +45,6 @@ def _stack(matrices: list[list[list[Any]]]) -> jax.Array:
     """Kraus operators from nested lists of real (possibly traced) entries."""
     rows = [[[_real(v) for v in row] for row in m] for m in matrices]
     return jnp.asarray(rows, real_dtype()).astype(complex_dtype())
-
-
-def _pytree_dataclass(cls: type) -> type:
-    """A frozen dataclass and pytree with every field a leaf, like ``flax.struct.dataclass``.
-
-    Unlike flax, unflattening bypasses ``__init__``, so the pytrees JAX rebuilds
-    (gradients, ``tree_map`` results) are not validated; the constructor is.
-    """
-    cls = dataclasses.dataclass(frozen=True)(cls)
-    names = tuple(f.name for f in dataclasses.fields(cls))
-
-    def unflatten(_: None, children: Any) -> Any:
-        obj = object.__new__(cls)
-        for n, v in zip(names, children):
-            object.__setattr__(obj, n, v)
-        return obj
-
-    jax.tree_util.register_pytree_with_keys(
-        cls, lambda obj: ([(jax.tree_util.GetAttrKey(n), getattr(obj, n)) for n in names], None),
-        unflatten, lambda obj: ([getattr(obj, n) for n in names], None))
-    cls.replace = lambda self, **updates: dataclasses.replace(self, **updates)
-    return cls
 
 
 def _is_numeric_leaf(value: Any) -> bool:

@@ -49,6 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._pytree import pytree_dataclass
 from qinspired._validation import check_choice, check_in_range, is_int, is_traced
 from qinspired.circuits._channel_base import (
     _SUM_ATOL,
@@ -58,7 +59,6 @@ from qinspired.circuits._channel_base import (
     _is_numeric_leaf,
     _mixture,
     _Parametrized,
-    _pytree_dataclass,
     _real,
     _sqrt,
     _stack,
@@ -89,10 +89,11 @@ _NONNEGATIVE = (0.0, None, False)
 class Channel(_Parametrized):
     """Base class of the noise channels.
 
-    Subclasses are frozen pytree dataclasses (``_pytree_dataclass``) whose
-    fields, the physical parameters, are the leaves, with class attributes
-    ``name`` (registry key) and ``n_wires`` (1 or 2). The constructor
-    validates concrete parameters; traced ones are not checked.
+    Subclasses are frozen pytree dataclasses
+    (:func:`qinspired._pytree.pytree_dataclass`) whose fields, the physical
+    parameters, are the leaves, with class attributes ``name`` (registry
+    key) and ``n_wires`` (1 or 2). The constructor validates concrete
+    parameters; traced ones are not checked.
     """
 
     n_wires: ClassVar[int] = 1
@@ -125,7 +126,7 @@ def register_channel(cls: type[Channel]) -> type[Channel]:
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class Depolarizing(Channel):
     r"""Single-qubit depolarizing channel (``name = "depolarizing"``).
 
@@ -155,7 +156,7 @@ class Depolarizing(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class Depolarizing2(Channel):
     r"""Two-qubit depolarizing channel (``name = "depolarizing2"``).
 
@@ -197,7 +198,7 @@ class _PauliError(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class BitFlip(_PauliError):
     r"""Bit flip (``name = "bit_flip"``): :math:`(1-p)\,\rho + p\,X\rho X`.
 
@@ -216,7 +217,7 @@ class BitFlip(_PauliError):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class PhaseFlip(_PauliError):
     r"""Phase flip (``name = "phase_flip"``): :math:`(1-p)\,\rho + p\,Z\rho Z`.
 
@@ -235,7 +236,7 @@ class PhaseFlip(_PauliError):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class BitPhaseFlip(_PauliError):
     r"""Bit-phase flip (``name = "bit_phase_flip"``): :math:`(1-p)\,\rho + p\,Y\rho Y`.
 
@@ -254,7 +255,7 @@ class BitPhaseFlip(_PauliError):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class PauliChannel(Channel):
     r"""Single-qubit Pauli channel (``name = "pauli"``).
 
@@ -289,7 +290,7 @@ class PauliChannel(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class AmplitudeDamping(Channel):
     r"""Amplitude damping (``name = "amplitude_damping"``): decay :math:`|1\rangle \to |0\rangle`.
 
@@ -318,7 +319,7 @@ class AmplitudeDamping(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class GeneralizedAmplitudeDamping(Channel):
     r"""Generalized amplitude damping (``name = "generalized_amplitude_damping"``).
 
@@ -358,7 +359,7 @@ class GeneralizedAmplitudeDamping(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class PhaseDamping(Channel):
     r"""Phase damping (``name = "phase_damping"``): coherence loss without energy loss.
 
@@ -387,7 +388,7 @@ class PhaseDamping(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class ThermalRelaxation(Channel):
     r"""Thermal relaxation for a gate of duration ``gate_time`` (``"thermal_relaxation"``).
 
@@ -460,7 +461,7 @@ class ThermalRelaxation(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class Reset(Channel):
     r"""Reset error (``name = "reset"``): reset to :math:`|0\rangle` or :math:`|1\rangle`.
 
@@ -500,7 +501,7 @@ class Reset(Channel):
 
 
 @register_channel
-@_pytree_dataclass
+@pytree_dataclass
 class KrausChannel(Channel):
     r"""A channel given by its Kraus operators (``name = "kraus"``).
 
@@ -621,7 +622,7 @@ def make_channel(name: str, **params: Any) -> Channel:
     return cls(**params)
 
 
-@_pytree_dataclass
+@pytree_dataclass
 class ReadoutError(_Parametrized):
     r"""Classical error on the measured bit of one qubit.
 

@@ -21,12 +21,12 @@ matrices of custom ``unitary`` gates are leaves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence, Union
 
-import jax
 import numpy as np
 
+from qinspired._pytree import pytree_dataclass, static_field
 from qinspired.circuits.gates import GATES, canonical_gate_name
 
 __all__ = [
@@ -273,8 +273,7 @@ def _check_unitary(matrix: Any, n_wires: int, position: int) -> np.ndarray:
 OperationLike = Union[Operation, tuple]
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True, eq=False)
+@pytree_dataclass(eq=False)
 class Circuit:
     """An immutable, validated quantum circuit.
 
@@ -311,11 +310,11 @@ class Circuit:
     1
     """
 
-    n_qubits: int
-    operations: tuple[Operation, ...] = ()
-    n_features: int | None = None
-    n_weights: int | None = None
-    matrices: tuple[Any, ...] = field(default=())
+    n_qubits: int = static_field()
+    operations: tuple[Operation, ...] = static_field(default=())
+    n_features: int | None = static_field(default=None)
+    n_weights: int | None = static_field(default=None)
+    matrices: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         n = self.n_qubits
@@ -387,19 +386,6 @@ class Circuit:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"gate {name!r} (operation {pos}): {exc}") from exc
         return Operation(name, wires_t, angles, bool(adjoint), midx)
-
-    # pytree protocol: the structure is static, custom matrices are leaves
-    def tree_flatten(self):
-        aux = (self.n_qubits, self.operations, self.n_features, self.n_weights)
-        return tuple(self.matrices), aux
-
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        obj = object.__new__(cls)
-        for name, value in zip(("n_qubits", "operations", "n_features", "n_weights"), aux):
-            object.__setattr__(obj, name, value)
-        object.__setattr__(obj, "matrices", tuple(children))
-        return obj
 
     @property
     def static_key(self) -> tuple:

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._pytree import unchecked
 from qinspired._validation import check_int, check_memory
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits._engine.ops import (
@@ -76,7 +77,7 @@ class MPSResult:
         tensors = self.mps.tensors
         if tensors[0].ndim == 3:
             return to_dense(self.mps)
-        return jax.vmap(lambda *ts: to_dense(MPS.tree_unflatten(None, ts)))(*tensors)
+        return jax.vmap(lambda *ts: to_dense(unchecked(MPS, tensors=ts)))(*tensors)
 
 
 def _bond_dims(n: int, chi: int) -> list[int]:
@@ -226,4 +227,4 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
                  f"{max(dims)}) for {n_states} state(s)",
                  advice="use a smaller max_bond, fewer qubits or a smaller batch")
     tensors, err = _run_mps(circ, xv, wv, chi=chi, x_batched=bool(xb), w_batched=bool(wb))
-    return MPSResult(MPS.tree_unflatten(None, tensors), err)
+    return MPSResult(unchecked(MPS, tensors=tuple(tensors)), err)

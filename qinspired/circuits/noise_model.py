@@ -42,12 +42,12 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._random import as_key
+from qinspired._pytree import pytree_dataclass, static_field
+from qinspired._random import explicit_key
 from qinspired._validation import check_in_range, check_int, check_real, is_int
 from qinspired.circuits.channels import (
     Channel,
@@ -69,17 +69,17 @@ _CALIBRATION_KEYS = ("n_qubits", "qubits", "gate_time_1q", "gate_time_2q", "gate
                      "gates_2q", "p2", "pairs")
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class _Rule:
     channel: Channel
-    after: tuple[str, ...] | None = flax.struct.field(pytree_node=False, default=None)
-    wires: Wires | None = flax.struct.field(pytree_node=False, default=None)
+    after: tuple[str, ...] | None = static_field(default=None)
+    wires: Wires | None = static_field(default=None)
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class _ReadoutRule:
     error: ReadoutError
-    wires: Wires | None = flax.struct.field(pytree_node=False, default=None)
+    wires: Wires | None = static_field(default=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,19 +129,6 @@ def _describe(noise: Any, after: tuple[str, ...] | None, wires: Wires | None) ->
     return f"{noise._label}({params}){where} on {'all wires' if wires is None else wires}"
 
 
-def _as_drift_key(key_or_seed: Any) -> jax.Array:
-    if isinstance(key_or_seed, jax.Array) and jax.dtypes.issubdtype(
-        key_or_seed.dtype, jax.dtypes.prng_key
-    ):
-        return key_or_seed
-    if isinstance(key_or_seed, (jax.Array, np.ndarray)) and key_or_seed.dtype == np.uint32:
-        return jax.random.wrap_key_data(jnp.asarray(key_or_seed))
-    if not is_int(key_or_seed):
-        raise ValueError(f"NoiseModel.drifted: key_or_seed={key_or_seed!r} must be an integer "
-                         "seed or a JAX key (drift is reproducible by design)")
-    return as_key(int(key_or_seed))
-
-
 @jax.jit
 def _random_walks(key: jax.Array, ids: jax.Array, steps: jax.Array) -> jax.Array:
     """``W_t = sum_{s=1..t} xi_s`` for each id, with ``xi_s`` drawn from key (id, s)."""
@@ -152,7 +139,7 @@ def _random_walks(key: jax.Array, ids: jax.Array, steps: jax.Array) -> jax.Array
     return jax.vmap(walk)(ids)
 
 
-@flax.struct.dataclass
+@pytree_dataclass
 class NoiseModel:
     r"""An immutable noise model (see the module documentation for the rules).
 
@@ -164,7 +151,7 @@ class NoiseModel:
 
     rules: tuple[_Rule, ...] = ()
     readout: tuple[_ReadoutRule, ...] = ()
-    layout: _Layout | None = flax.struct.field(pytree_node=False, default=None)
+    layout: _Layout | None = static_field(default=None)
 
     # -- building ------------------------------------------------------------------
     def add_all_qubit(self, channel: Channel, after: Sequence[str] | None = None) -> NoiseModel:
@@ -361,7 +348,7 @@ class NoiseModel:
         t = check_int("NoiseModel.drifted", "time_index", time_index, 0)
         sigma = float(check_in_range("NoiseModel.drifted", "relative_sigma", relative_sigma,
                                      0.0))
-        key = _as_drift_key(key_or_seed)
+        key = explicit_key(key_or_seed, "NoiseModel.drifted")
         items = [(r.channel, r.wires) for r in self.rules] + [(r.error, r.wires)
                                                                for r in self.readout]
         idents = [[f"{noise.name}.{n}@{'all' if wires is None else wires}"

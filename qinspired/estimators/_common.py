@@ -1,23 +1,15 @@
-"""What every estimator does the same way: seeds, input validation and provenance."""
+"""What every estimator does the same way: input validation and provenance."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import jax
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
-from qinspired._random import resolve_seed, seed_key
 from qinspired._validation import check_float32_range
 from qinspired.provenance import record
 
-__all__ = ["fit_key", "set_provenance", "validate_data"]
-
-
-def fit_key(random_state: Any) -> tuple[int, jax.Array]:
-    """Resolve ``random_state`` once per fit: the integer seed (for provenance) and its key."""
-    seed = resolve_seed(random_state)
-    return seed, seed_key(seed)
+__all__ = ["set_provenance", "validate_data"]
 
 
 def set_provenance(estimator: Any, X: Any, y: Any = None, seed: int | None = None) -> None:

@@ -17,9 +17,10 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from qinspired._random import fit_key
 from qinspired._validation import check_choice, check_finite_output, check_int
 from qinspired.circuits.circuit import Circuit
-from qinspired.estimators._common import fit_key, set_provenance
+from qinspired.estimators._common import set_provenance
 from qinspired.feature_maps import FeatureMap, HardwareEfficientEncoding
 from qinspired.kernels.fourier import (
     SAMPLINGS,

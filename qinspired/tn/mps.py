@@ -19,12 +19,13 @@ matrix product states", Annals of Physics 326, 96 (2011).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from qinspired._pytree import pytree_dataclass
 
 __all__ = [
     "MPS",
@@ -38,8 +39,7 @@ __all__ = [
 ]
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
+@pytree_dataclass
 class MPS:
     """A matrix product state: a tuple of ``(chi_left, d, chi_right)`` tensors."""
 
@@ -61,15 +61,6 @@ class MPS:
                 raise ValueError(f"bond {k}-{k + 1}: dimensions {ts[k].shape[2]} and "
                                  f"{ts[k + 1].shape[0]} do not match")
         object.__setattr__(self, "tensors", ts)
-
-    def tree_flatten(self):
-        return self.tensors, None
-
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "tensors", tuple(children))
-        return obj
 
     @property
     def n_sites(self) -> int:

@@ -51,14 +51,14 @@ arXiv:1906.06329 (2019) (near-identity initialisation, gradient training).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._pytree import pytree_dataclass, static_field
+from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
-from qinspired.tn._rng import numpy_rng
 
 __all__ = [
     "LabelledMPS",
@@ -69,8 +69,7 @@ __all__ = [
 ]
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
+@pytree_dataclass
 class LabelledMPS:
     """An MPS whose ``center`` site carries an extra label (output) index.
 
@@ -84,7 +83,7 @@ class LabelledMPS:
     """
 
     tensors: tuple[jax.Array, ...]
-    center: int
+    center: int = static_field()
 
     def __post_init__(self) -> None:
         ts = tuple(self.tensors)
@@ -110,16 +109,6 @@ class LabelledMPS:
                              f"{[t.shape[1] for t in ts]}")
         object.__setattr__(self, "tensors", ts)
         object.__setattr__(self, "center", int(self.center))
-
-    def tree_flatten(self):
-        return self.tensors, self.center
-
-    @classmethod
-    def tree_unflatten(cls, center, children):
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "tensors", tuple(children))
-        object.__setattr__(obj, "center", center)
-        return obj
 
     @property
     def n_sites(self) -> int:

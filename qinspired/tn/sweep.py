@@ -55,8 +55,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from qinspired._pytree import pytree_dataclass
+from qinspired._random import epoch_batches, numpy_rng
 from qinspired._validation import check_int, check_real
-from qinspired.tn._rng import epoch_batches, numpy_rng
 from qinspired.tn.canonical import move_label
 from qinspired.tn.mps_model import LabelledMPS
 
@@ -67,8 +68,7 @@ __all__ = ["BondModel", "SweepResult", "SweepState", "sweep_fit", "sweep_init", 
 _ADAM = optax.inject_hyperparams(optax.adam)(learning_rate=1.0)
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
+@pytree_dataclass
 class BondModel:
     """The two-site bond tensor ``(chi, d, d, n_outputs, chi)`` as a trainable model.
 
@@ -78,13 +78,6 @@ class BondModel:
     """
 
     bond: jax.Array
-
-    def tree_flatten(self):
-        return (self.bond,), None
-
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        return cls(*children)
 
     def logits(self, inputs: tuple[jax.Array, ...]) -> jax.Array:
         left, phi_j, phi_j1, right, log_scale = inputs

@@ -40,20 +40,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from qinspired._pytree import pytree_dataclass, static_field
+from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
-from qinspired.tn._rng import numpy_rng
 
 __all__ = ["TTN", "contract_ttn", "init_ttn", "ttn_logits"]
 
 
-@jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
+@pytree_dataclass
 class TTN:
     """A binary tree tensor network with a label index at the root.
 
@@ -69,8 +68,8 @@ class TTN:
     """
 
     layers: tuple[jax.Array, ...]
-    n_sites: int
-    pad: tuple[float, ...]
+    n_sites: int = static_field()
+    pad: tuple[float, ...] = static_field()
 
     def __post_init__(self) -> None:
         layers = tuple(self.layers)
@@ -96,17 +95,6 @@ class TTN:
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "n_sites", n)
         object.__setattr__(self, "pad", pad)
-
-    def tree_flatten(self):
-        return self.layers, (self.n_sites, self.pad)
-
-    @classmethod
-    def tree_unflatten(cls, aux, children):
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "layers", tuple(children))
-        object.__setattr__(obj, "n_sites", aux[0])
-        object.__setattr__(obj, "pad", aux[1])
-        return obj
 
     @property
     def depth(self) -> int:
