@@ -77,6 +77,11 @@ from qinspired.circuits.trajectory import (
     trajectory_density,
     trajectory_expectation,
 )
+from qinspired.circuits.variational import (
+    VariationalHead,
+    VariationalModel,
+    variational_model,
+)
 
 __all__ = [
     "ANSATZE",
@@ -94,6 +99,8 @@ __all__ = [
     "PauliSum",
     "QasmError",
     "ReadoutError",
+    "VariationalHead",
+    "VariationalModel",
     "apply_ansatz",
     "as_circuit",
     "channels",
@@ -136,6 +143,7 @@ __all__ = [
     "two_qubit_block",
     "unitary",
     "variational_circuit",
+    "variational_model",
     "variational_resources",
     "weight",
     "zero_noise_extrapolation",

@@ -94,7 +94,8 @@ class SupervisedClassifier(SupervisedEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[np.argmax(self._outputs(X), axis=1)]
+        out = self._outputs(X)  # checks that the model is fitted
+        return self.classes_[np.argmax(out, axis=1)]
 
 
 class SupervisedRegressor(SupervisedEstimator):
