@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import NoiseModel, statevector
+from qinspired.circuits import variational as variational_core
 from qinspired.circuits.ansatz import (
     apply_ansatz,
     hardware_efficient_ansatz,
@@ -183,8 +184,8 @@ def test_loss_gradient_matches_finite_differences(x64, path: str) -> None:
         kwargs["noise"] = NoiseModel().add_all_qubit(Depolarizing(0.05)).add_readout(
             ReadoutError(0.03, 0.02))
     model = VariationalCircuitClassifier(**kwargs)._build(n_features, 2, 3)  # no training
-    assert model.scan == (path == "scan")
-    params = {"w": jnp.asarray(rng.normal(size=model.circuit.n_weights)),
+    assert model.model.scan == (path == "scan")
+    params = {"w": jnp.asarray(rng.normal(size=model.model.n_weights)),
               "scale": jnp.asarray(2.5), "bias": jnp.asarray([0.1, -0.2, 0.3])}
     Xj, yj = jnp.asarray(X_), jnp.asarray(y_.astype(np.int32))
     grad = np.asarray(jax.jit(jax.grad(model))(params, Xj, yj)["w"])
@@ -216,10 +217,10 @@ def test_scan_and_gate_by_gate_models_agree(monkeypatch) -> None:
     rng = np.random.default_rng(2)
     X_, y_ = rng.normal(size=(20, 4)), rng.integers(0, 2, 20)
     est = VariationalCircuitClassifier(epochs=2, random_state=0).fit(X_, y_)
-    assert est._model(2).scan
+    assert est._head(2).model.scan
     fast = est.decision_function(X_)
-    monkeypatch.setattr(variational, "_SCAN_MAX_ENTRIES", 0)
-    assert not est._model(2).scan
+    monkeypatch.setattr(variational_core, "_SCAN_MAX_ENTRIES", 0)
+    assert not est._head(2).model.scan
     np.testing.assert_allclose(est.decision_function(X_), fast, atol=1e-5)
 
 
@@ -257,9 +258,10 @@ def test_noiseless_density_path_equals_the_statevector_path() -> None:
     rng = np.random.default_rng(7)
     X_, y_ = rng.normal(size=(16, 2)), np.array([0, 1] * 8)
     est = VariationalCircuitClassifier(epochs=2, random_state=0).fit(X_, y_)
-    exact = est._model(2)
-    density = dataclasses.replace(exact, noise=NoiseModel())
-    assert exact.scan and not density.scan
+    exact = est._head(2)
+    density = dataclasses.replace(exact, model=dataclasses.replace(exact.model,
+                                                                   noise=NoiseModel()))
+    assert exact.model.scan and not density.model.scan
     params, Xj = _params(est), jnp.asarray(X_, jnp.float32)
     np.testing.assert_allclose(jax.jit(density.probabilities)(params, Xj),
                                jax.jit(exact.probabilities)(params, Xj), atol=1e-5)

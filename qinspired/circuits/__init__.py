@@ -78,6 +78,11 @@ from qinspired.circuits.trajectory import (
     trajectory_density,
     trajectory_expectation,
 )
+from qinspired.circuits.variational import (
+    VariationalHead,
+    VariationalModel,
+    variational_model,
+)
 
 __all__ = [
     "ANSATZE",
@@ -95,6 +100,8 @@ __all__ = [
     "PauliSum",
     "QasmError",
     "ReadoutError",
+    "VariationalHead",
+    "VariationalModel",
     "apply_ansatz",
     "as_circuit",
     "channels",
@@ -140,6 +147,7 @@ __all__ = [
     "two_qubit_block",
     "unitary",
     "variational_circuit",
+    "variational_model",
     "variational_resources",
     "weight",
     "zero_noise_extrapolation",

@@ -18,21 +18,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from scipy.special import softmax
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qinspired._batching import map_rows
 from qinspired._random import as_key, resolve_seed
-from qinspired._validation import check_choice, check_in_range, check_int, check_real
+from qinspired._validation import check_choice, check_int, check_real
 from qinspired.estimators._common import set_provenance
+from qinspired.estimators._supervised import (
+    SupervisedClassifier,
+    SupervisedEstimator,
+    SupervisedRegressor,
+)
 from qinspired.tn.local_maps import LOCAL_MAPS, embed, get_local_map
 from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps
 from qinspired.tn.sweep import sweep_fit
 from qinspired.tn.ttn import TTN, init_ttn
-from qinspired.training import make_optimizer, train
 
 #: Rows per jitted prediction call; the last chunk is zero-padded.
 _CHUNK = 256
@@ -100,7 +101,7 @@ def _float_dtype():
     return jax.dtypes.canonicalize_dtype(jnp.float64)
 
 
-class TensorNetworkBase(BaseEstimator):
+class TensorNetworkBase(SupervisedEstimator):
     """Parameters, scaling, model construction and training shared by the four estimators."""
 
     #: "mps" or "ttn", set by the public classes.
@@ -151,12 +152,7 @@ class TensorNetworkBase(BaseEstimator):
                       self.local_dim)
         solvers = ("adam", "sweep") if self._architecture == "mps" else ("adam",)
         check_choice(owner, "solver", self.solver, solvers)
-        check_real(owner, "learning_rate", self.learning_rate, positive=True)
-        check_int(owner, "max_iter", self.max_iter, 1)
-        check_int(owner, "batch_size", self.batch_size, 1)
-        check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
-        if check_real(owner, "tol", self.tol) < 0:
-            raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
+        self._check_training_params("max_iter", self.max_iter)
         if check_real(owner, "init_noise", self.init_noise) < 0:
             raise ValueError(f"{owner}: init_noise={self.init_noise!r} must be >= 0")
         if not 0.0 <= check_real(owner, "svd_cutoff", self.svd_cutoff) < 1.0:
@@ -250,14 +246,9 @@ class TensorNetworkBase(BaseEstimator):
                     f"tol={self.tol} in the last of max_iter={self.max_iter} sweeps; consider "
                     "raising max_iter", ConvergenceWarning, stacklevel=2)
         else:  # "adam", and "sweep" with a single feature (no bond to sweep)
-            result = train(
-                self._loss_fn(), model, phi, targets,
-                optimizer=make_optimizer("adam", self.learning_rate), epochs=self.max_iter,
-                batch_size=self.batch_size, key=key_train,
-                validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
-                early_stopping=True, n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol, score_fn=type(self)._score, verbose=bool(self.verbose),
-                warning_category=ConvergenceWarning)
+            result = self._train_adam(self._loss_fn(), model, phi, targets,
+                                      epochs=self.max_iter, key=key_train,
+                                      score_fn=type(self)._score)
             scores, self.truncation_error_ = result.validation_scores, None
         fitted = result.params
         self.tensors_ = tuple(np.asarray(t) for t in jax.tree.leaves(fitted))
@@ -273,7 +264,7 @@ class TensorNetworkBase(BaseEstimator):
         return self
 
 
-class ClassifierImpl(TensorNetworkBase):
+class ClassifierImpl(TensorNetworkBase, SupervisedClassifier):
     """fit targets, predict, predict_proba and decision_function of the classifiers."""
 
     _score = staticmethod(accuracy)
@@ -308,42 +299,18 @@ class ClassifierImpl(TensorNetworkBase):
 
     def _check_params(self) -> None:
         super()._check_params()
-        check_in_range(type(self).__name__, "label_smoothing", self.label_smoothing, 0.0, 1.0,
-                       high_open=True)
+        self._check_label_smoothing()
 
     def _loss_fn(self):
         return smoothed_cross_entropy(float(self.label_smoothing))
 
     def _fit_targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
-                             f"got one class, {self.classes_[0]!r}")
-        return X, encoded.astype(np.int32), len(self.classes_)
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Model outputs, (n_samples, n_classes); for two classes ``f_1 - f_0``, (n_samples,)."""
-        out = self._outputs(X)
-        return out[:, 1] - out[:, 0] if out.shape[1] == 2 else out
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``softmax(f(x))``, shape (n_samples, n_classes)."""
-        return softmax(self._outputs(X), axis=1)
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        out = self._outputs(X)
-        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each sample."""
-        out = self._outputs(X)
-        return self.classes_[np.argmax(out, axis=1)]
+        encoded = self._encode_classes(y)
+        return X, encoded, len(self.classes_)
 
 
-class RegressorImpl(TensorNetworkBase):
+class RegressorImpl(TensorNetworkBase, SupervisedRegressor):
     """fit targets and predict of the regressors (targets standardised for training)."""
 
     _score = staticmethod(r2)
@@ -354,20 +321,5 @@ class RegressorImpl(TensorNetworkBase):
     def _fit_targets(self, X, y):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)
-        y = np.asarray(y, dtype=np.float64)
-        self._y_ndim = y.ndim
-        y2 = y.reshape(len(y), -1)
-        self.y_mean_ = y2.mean(axis=0)
-        std = y2.std(axis=0)
-        self.y_scale_ = np.where(std > 0, std, 1.0)
-        return X, (y2 - self.y_mean_) / self.y_scale_, y2.shape[1]
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) as ``y`` in fit."""
-        out = self._outputs(X) * self.y_scale_ + self.y_mean_
-        return out[:, 0] if self._y_ndim == 1 else out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
+        targets = self._standardise_targets(y)
+        return X, targets, targets.shape[1]

@@ -33,6 +33,10 @@ are finite-shot estimates: :math:`p_b` is replaced by the frequencies of
 ``shots`` sampled outcomes per data point (training stays exact: shot noise
 would only add variance to the gradients).
 
+The physics (states, readout probabilities, outputs and loss) is
+:mod:`qinspired.circuits.variational`; this module validates, trains and
+keeps the fitted results.
+
 References
 ----------
 M. Schuld, A. Bocharov, K. M. Svore and N. Wiebe, "Circuit-centric quantum
@@ -47,182 +51,47 @@ Technol. 4, 024001 (2019); K. Mitarai, M. Negoro, M. Kitagawa and K. Fujii,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from functools import cached_property, partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.utils import Tags
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from qinspired._batching import map_rows, power_of_two
 from qinspired._random import resolve_seed, seed_key
-from qinspired._validation import (
-    check_choice,
-    check_finite_output,
-    check_in_range,
-    check_int,
-    check_memory,
-    check_real,
-    is_int,
-)
-from qinspired.circuits._engine.plan import ansatz_slots
-from qinspired.circuits._shots_core import apply_confusion, marginal
-from qinspired.circuits.ansatz import (
-    ANSATZE,
-    apply_ansatz,
-    readout_wires,
-    variational_circuit,
-)
+from qinspired._validation import check_choice, check_finite_output, check_int, check_real, is_int
+from qinspired.circuits.ansatz import ANSATZE, readout_wires
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.density import density_matrix
 from qinspired.circuits.noise_model import NoiseModel
-from qinspired.circuits.shots import (
-    confusion_matrices,
-    frequencies,
-    sample_bits,
+from qinspired.circuits.statevector import real_dtype
+from qinspired.circuits.variational import (
+    VariationalHead,
+    VariationalModel,
+    head_outputs,
+    init_weights,
+    shot_outputs,
+    variational_model,
 )
-from qinspired.circuits.statevector import complex_dtype, real_dtype, statevector
 from qinspired.estimators._common import set_provenance, validate_data
+from qinspired.estimators._supervised import (
+    SupervisedClassifier,
+    SupervisedEstimator,
+    SupervisedRegressor,
+)
 from qinspired.feature_maps import AngleEncoding, make_feature_map
-from qinspired.training import make_optimizer, train
 
 __all__ = ["VariationalCircuitClassifier", "VariationalCircuitRegressor"]
 
 #: Angle per training standard deviation of ``feature_scale="auto"`` (see the estimators' notes).
 _AUTO_ANGLE = 1.0
-_INIT_STD = 0.1  # weights start near the identity circuit (all-zero angles)
-_SCAN_MAX_ENTRIES = 2**24  # entries of each apply_ansatz index map (64 MiB of int32)
-
-
-# ------------------------------------------------------------------------- the model
-@dataclass(frozen=True, eq=False)
-class _Model:
-    """Static description of a variational model; hashable, so jitted code is reused.
-
-    Calling the model is its loss. Two models with the same circuits, readout,
-    task and noise compare equal, so :func:`qinspired.training.train_step`
-    (static in ``loss_fn=model``) compiles once for many fits. (A bound
-    method would not do: bound methods compare their ``self`` by identity.)
-    """
-
-    circuit: Circuit  # encoding followed by the ansatz
-    encoding: Circuit
-    ansatz: str
-    n_layers: int
-    wires: tuple[int, ...]
-    n_outputs: int
-    task: str  # "classification" or "regression"
-    noise: NoiseModel | None = field(default=None)
-    label_smoothing: float = 0.0
-
-    @cached_property
-    def _key(self) -> tuple:
-        noise = None if self.noise is None else self.noise.to_json()
-        return (self.circuit.static_key, self.encoding.static_key,
-                tuple(np.asarray(m).tobytes() for m in self.circuit.matrices),
-                self.ansatz, self.n_layers, self.wires, self.n_outputs, self.task, noise,
-                self.label_smoothing)
-
-    @cached_property
-    def _hash(self) -> int:
-        return hash(self._key)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Model) and self._key == other._key
-
-    @cached_property
-    def scan(self) -> bool:
-        """Whether the ansatz is applied by :func:`apply_ansatz` (one compiled loop body).
-
-        It is without noise, when the encoding has no weights of its own, there
-        are at least two qubits and the per-slot index maps stay under ``_SCAN_MAX_ENTRIES``;
-        otherwise the whole circuit goes through :func:`statevector`.
-        """
-        n = self.circuit.n_qubits
-        if n < 2 or self.encoding.n_weights or self.noise is not None:
-            return False
-        n_slots = len(ansatz_slots(self.ansatz, n, self.n_layers, 0).pairs)
-        return n_slots * 2**n <= _SCAN_MAX_ENTRIES
-
-    def states(self, params: dict, X: jax.Array) -> jax.Array:
-        """Statevectors ``(batch, 2**n)``, or density matrices with noise."""
-        if self.noise is not None:
-            return density_matrix(self.circuit, X, params["w"], noise=self.noise)
-        if self.scan:
-            return apply_ansatz(statevector(self.encoding, X), params["w"], self.ansatz,
-                                self.n_layers)
-        return statevector(self.circuit, X, params["w"])
-
-    def probabilities(self, params: dict, X: jax.Array) -> jax.Array:
-        """Born probabilities ``(batch, 2**m)`` of the readout wires (readout errors applied)."""
-        n = self.circuit.n_qubits
-        state = self.states(params, X)
-        if self.noise is None:
-            return marginal(jnp.abs(state) ** 2, self.wires, n)
-        p = marginal(jnp.real(jnp.diagonal(state, axis1=-2, axis2=-1)), self.wires, n)
-        mats = confusion_matrices(self.noise, n)
-        return p if mats is None else apply_confusion(p, mats[np.asarray(self.wires)])
-
-    def outputs(self, params: dict, p: jax.Array) -> jax.Array:
-        """Class logits ``(batch, C)`` or standardised predictions ``(batch, n_outputs)``."""
-        if self.task == "classification":
-            return params["scale"] * p[:, : self.n_outputs] + params["bias"]
-        m = len(self.wires)
-        bits = (np.arange(2**m)[:, None] >> np.arange(m - 1, -1, -1)[None, :]) & 1
-        z = p @ jnp.asarray(1.0 - 2.0 * bits, p.dtype)  # <Z> of each readout wire
-        return params["scale"] * z + params["bias"]
-
-    def loss(self, params: dict, X: jax.Array, Y: jax.Array) -> jax.Array:
-        """Mean cross-entropy (classification, labels smoothed) or mean squared error."""
-        out = self.outputs(params, self.probabilities(params, X))
-        if self.task == "classification":
-            logp = jax.nn.log_softmax(out, axis=-1)
-            picked = jnp.take_along_axis(logp, Y[:, None], axis=-1)[:, 0]
-            eps = self.label_smoothing
-            return -jnp.mean((1.0 - eps) * picked + eps * jnp.mean(logp, axis=-1))
-        return jnp.mean((out - Y) ** 2)
-
-    __call__ = loss
-
-
-@partial(jax.jit, static_argnames=("model",))
-def _exact_outputs(params: dict, X: jax.Array, *, model: _Model) -> jax.Array:
-    return model.outputs(params, model.probabilities(params, X))
-
-
-@partial(jax.jit, static_argnames=("model",))
-def _states(params: dict, X: jax.Array, *, model: _Model) -> jax.Array:
-    return model.states(params, X)
-
-
-def _shot_outputs(params: dict, X: jax.Array, model: _Model, shots: int,
-                  key: jax.Array) -> jax.Array:
-    """Outputs from the outcome frequencies of ``shots`` measurements per data point."""
-    states = _states(params, X, model=model)
-    bits = sample_bits(key, states, shots, model.wires, readout=model.noise,
-                       density=model.noise is not None)
-    return _outputs_from_probabilities(params, frequencies(bits), model=model)
-
-
-@partial(jax.jit, static_argnames=("model",))
-def _outputs_from_probabilities(params: dict, p: jax.Array, *, model: _Model) -> jax.Array:
-    return model.outputs(params, p)
-
-
 _CHUNK = 1024  # rows simulated at once in predict
 
 
 # ------------------------------------------------------------------ the estimators
-class _VariationalBase(BaseEstimator):
+class _VariationalBase(SupervisedEstimator):
     """Shared parameters, circuit building, training and prediction."""
 
     _task = ""
@@ -266,12 +135,7 @@ class _VariationalBase(BaseEstimator):
         owner = type(self).__name__
         check_choice(owner, "ansatz", self.ansatz, tuple(sorted(ANSATZE)))
         check_int(owner, "n_layers", self.n_layers, 1)
-        check_real(owner, "learning_rate", self.learning_rate, positive=True)
-        check_int(owner, "epochs", self.epochs, 1)
-        check_int(owner, "batch_size", self.batch_size, 1)
-        check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
-        if check_real(owner, "tol", self.tol) < 0:
-            raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
+        self._check_training_params("epochs", self.epochs)
         if isinstance(self.feature_scale, str):
             if self.feature_scale != "auto":
                 raise ValueError(f"{owner}: feature_scale={self.feature_scale!r} must be "
@@ -323,43 +187,30 @@ class _VariationalBase(BaseEstimator):
                              f"but X has {n_features} features")
         return fm, circuit
 
-    def _build(self, n_features: int, n_readout: int, n_outputs: int) -> _Model:
+    def _build(self, n_features: int, n_readout: int, n_outputs: int) -> VariationalHead:
         fm, enc = self._encoding(n_features)
-        n_qubits = max(enc.n_qubits, n_readout)
-        if n_qubits != enc.n_qubits:
-            enc = Circuit(n_qubits, enc.operations, enc.n_features, enc.n_weights, enc.matrices)
-        ansatz = self.ansatz.lower()
+        model = variational_model(enc, self.ansatz, int(self.n_layers),
+                                  n_qubits=max(enc.n_qubits, n_readout), noise=self.noise)
         self.feature_map_ = fm
-        self.circuit_ = variational_circuit(enc, ansatz, int(self.n_layers))
-        self.n_qubits_ = n_qubits
-        self.readout_wires_ = readout_wires(ansatz, n_qubits, n_readout)
-        self._structure = (enc, ansatz, int(self.n_layers), self.noise, self._label_smoothing())
-        return self._model(n_outputs)
-
-    def _check_training_memory(self, model: _Model, batch: int) -> None:
-        n = model.circuit.n_qubits
-        per_state = (4**n if model.noise is not None else 2**n) * complex_dtype().itemsize
-        steps = len(model.circuit.operations) + 2  # reverse mode keeps one state per gate
-        kind = "density-matrix" if model.noise is not None else "statevector"
-        check_memory(batch * steps * per_state,
-                     f"training {type(self).__name__} ({kind} simulation of {n} qubits, "
-                     f"{steps} steps kept for the gradient, batches of {batch})")
+        self.circuit_ = model.circuit
+        self.n_qubits_ = model.n_qubits
+        self.readout_wires_ = readout_wires(model.ansatz, model.n_qubits, n_readout)
+        self._structure = (model.encoding, model.ansatz, model.n_layers, self.noise,
+                           self._label_smoothing())
+        return self._head(n_outputs)
 
     # -- training ------------------------------------------------------------------
-    def _train(self, model: _Model, X: np.ndarray, Y: np.ndarray, head: dict) -> None:
+    def _train(self, head: VariationalHead, X: np.ndarray, Y: np.ndarray,
+               head_params: dict) -> None:
         seed = resolve_seed(self.random_state)
-        key = seed_key(seed)
-        init_key, train_key = jax.random.split(key)
+        init_key, train_key = jax.random.split(seed_key(seed))
         rdtype = real_dtype()
-        w0 = _INIT_STD * jax.random.normal(init_key, (model.circuit.n_weights,), rdtype)
-        params = {"w": w0, **{k: jnp.asarray(v, rdtype) for k, v in head.items()}}
-        self._check_training_memory(model, min(int(self.batch_size), X.shape[0]))
-        result = train(model, params, X.astype(rdtype), Y, optimizer=make_optimizer(
-            "adam", self.learning_rate), epochs=self.epochs, batch_size=self.batch_size,
-            key=train_key,
-            validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
-            early_stopping=True, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-            verbose=self.verbose, warning_category=ConvergenceWarning)
+        params = {"w": init_weights(head.model, init_key),
+                  **{k: jnp.asarray(v, rdtype) for k, v in head_params.items()}}
+        head.model.check_training_memory(min(int(self.batch_size), X.shape[0]),
+                                         type(self).__name__)
+        result = self._train_adam(head, params, X.astype(rdtype), Y, epochs=self.epochs,
+                                  key=train_key)
         self.weights_ = np.asarray(result.params["w"])
         self.scale_ = np.asarray(result.params["scale"])
         self.bias_ = np.asarray(result.params["bias"])
@@ -369,24 +220,26 @@ class _VariationalBase(BaseEstimator):
         self.random_seed_ = seed
 
     # -- prediction ------------------------------------------------------------------
-    def _model(self, n_outputs: int) -> _Model:
-        """The static model of the fitted circuit (rebuilt on demand, never stored)."""
+    def _head(self, n_outputs: int) -> VariationalHead:
+        """The model and head of the fitted circuit (rebuilt on demand, never stored)."""
         enc, ansatz, n_layers, noise, smoothing = self._structure
-        return _Model(self.circuit_, enc, ansatz, n_layers, tuple(self.readout_wires_),
-                      n_outputs, self._task, noise, smoothing)
+        model = VariationalModel(self.circuit_, enc, ansatz, n_layers, noise)
+        return VariationalHead(model, tuple(self.readout_wires_), n_outputs, self._task,
+                               smoothing)
 
-    def _raw_outputs(self, X: Any) -> np.ndarray:
+    def _outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = self._scale_inputs(validate_data(self, X, reset=False))
         self._check_params()  # shots may have been set after fit
         params = {"w": jnp.asarray(self.weights_), "scale": jnp.asarray(self.scale_),
                   "bias": jnp.asarray(self.bias_)}
-        model = self._model(len(self.bias_))
+        head = self._head(len(self.bias_))
         key = jax.random.fold_in(seed_key(self.random_seed_), 1)
+
         def outputs(rows: np.ndarray, i: int) -> jax.Array:
             if self.shots is None:
-                return _exact_outputs(params, rows, model=model)
-            return _shot_outputs(params, rows, model, int(self.shots), jax.random.fold_in(key, i))
+                return head_outputs(params, rows, head=head)
+            return shot_outputs(params, rows, head, int(self.shots), jax.random.fold_in(key, i))
 
         # Batches padded to powers of two: a handful of compiled shapes for sklearn's calls.
         out = map_rows(outputs, X, _CHUNK, bucket=power_of_two)
@@ -398,7 +251,7 @@ class _VariationalBase(BaseEstimator):
         return tags
 
 
-class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
+class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase, SupervisedClassifier):
     r"""Variational quantum circuit classifier (feature map, then a trainable ansatz).
 
     See :mod:`qinspired.estimators.variational` for the model. Classes are
@@ -478,7 +331,7 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
         The trained circuit's structure, reading the rescaled features
         ``x' = (x - feature_offset_) * feature_scale_`` and ``weights_``
         (e.g. ``to_qasm(clf.circuit_, x', clf.weights_)``, or
-        :func:`qinspired.circuits.circuit_to_mps` for its MPS).
+        :func:`qinspired.tn.convert.circuit_to_mps` for its MPS).
     weights_ : ndarray of shape (circuit_.n_weights,)
     scale_ : ndarray of shape ()
         The trained inverse temperature :math:`s`.
@@ -537,48 +390,23 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase):
         self.label_smoothing = label_smoothing
 
     def _label_smoothing(self) -> float:
-        return float(check_in_range(type(self).__name__, "label_smoothing",
-                                    self.label_smoothing, 0.0, 1.0, high_open=True))
+        return self._check_label_smoothing()
 
     def fit(self, X: Any, y: Any) -> VariationalCircuitClassifier:
         """Train the circuit on ``X`` (n_samples, n_features) and labels ``y``."""
         self._check_params()
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        y_enc = self._encode_classes(y)
         n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes in "
-                             f"the data; got 1 class: {self.classes_[0]!r}")
         n_readout = max(1, math.ceil(math.log2(n_classes)))
-        model = self._build(X.shape[1], n_readout, n_classes)
-        head = {"scale": float(2 * n_classes), "bias": np.zeros(n_classes)}
-        self._train(model, self._fit_input_scaling(X), y_enc.astype(np.int32), head)
+        head = self._build(X.shape[1], n_readout, n_classes)
+        head_params = {"scale": float(2 * n_classes), "bias": np.zeros(n_classes)}
+        self._train(head, self._fit_input_scaling(X), y_enc, head_params)
         set_provenance(self, X, y, self.random_seed_)
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Class scores: ``(n_samples,)`` logit differences for two classes, else logits."""
-        z = self._raw_outputs(X)
-        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Softmax of the class scores, ``(n_samples, n_classes)``."""
-        z = self._raw_outputs(X).astype(np.float64)
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each sample."""
-        scores = self._raw_outputs(X)
-        return self.classes_[np.argmax(scores, axis=1)]
-
-
-class VariationalCircuitRegressor(RegressorMixin, _VariationalBase):
+class VariationalCircuitRegressor(RegressorMixin, _VariationalBase, SupervisedRegressor):
     r"""Variational quantum circuit regressor (feature map, then a trainable ansatz).
 
     Output :math:`j` is :math:`\bar y_j + \sigma_j (s_j \langle Z_{r_j}\rangle + b_j)`
@@ -619,27 +447,10 @@ class VariationalCircuitRegressor(RegressorMixin, _VariationalBase):
         """Train the circuit on ``X`` (n_samples, n_features) and targets ``y``."""
         self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, multi_output=True)
-        Y = np.asarray(y, dtype=np.float64)
-        self._y_1d = Y.ndim == 1
-        Y = Y.reshape(Y.shape[0], -1)
-        n_outputs = self.n_outputs_ = Y.shape[1]
-        self.y_mean_ = Y.mean(axis=0)
-        std = Y.std(axis=0)
-        self.y_scale_ = np.where(std > 0, std, 1.0)
-        model = self._build(X.shape[1], n_outputs, n_outputs)
-        head = {"scale": np.ones(n_outputs), "bias": np.zeros(n_outputs)}
-        Ys = ((Y - self.y_mean_) / self.y_scale_).astype(real_dtype())
-        self._train(model, self._fit_input_scaling(X), Ys, head)
+        Ys = self._standardise_targets(y)
+        n_outputs = self.n_outputs_ = Ys.shape[1]
+        head = self._build(X.shape[1], n_outputs, n_outputs)
+        head_params = {"scale": np.ones(n_outputs), "bias": np.zeros(n_outputs)}
+        self._train(head, self._fit_input_scaling(X), Ys.astype(real_dtype()), head_params)
         set_provenance(self, X, y, self.random_seed_)
         return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, ``(n_samples,)`` (or ``(n_samples, n_outputs)``)."""
-        z = self._raw_outputs(X).astype(np.float64)
-        out = self.y_mean_ + self.y_scale_ * z
-        return out[:, 0] if self._y_1d else out
-
-    def __sklearn_tags__(self) -> Tags:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
