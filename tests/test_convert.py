@@ -20,10 +20,7 @@ from qinspired.tn.convert import circuit_to_mps, decompose_unitaries, mps_to_cir
 ATOL = 1e-11
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with jax.enable_x64(True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def dense_state(circuit: Circuit, x=None, w=None) -> np.ndarray:
