@@ -28,10 +28,7 @@ from qinspired.tn import MPS, random_mps, to_dense, truncate
 ATOL = 1e-11
 
 
-@pytest.fixture(autouse=True)
-def _x64():
-    with jax.enable_x64(True):
-        yield
+pytestmark = pytest.mark.usefixtures("x64")
 
 
 def dense_state(circuit: Circuit, x=None, w=None) -> np.ndarray:

@@ -6,7 +6,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import PAULI, embed, pauli_matrix, random_unitary, textbook
+from _dense import (
+    amplitude_damping_kraus,
+    central_differences,
+    dense_noisy_rho,
+    depolarizing2_kraus,
+    depolarizing_kraus,
+    noisy_example,
+    pauli_matrix,
+    random_circuit_gates,
+    random_kraus,
+    random_unitary,
+)
 
 from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import GATES, Circuit, feature, pauli, statevector, weight
@@ -40,89 +51,6 @@ TWO_QUBIT = sorted(g for g in NAMED if GATES[g].n_wires == 2)
 # ----------------------------------------------------------------------------- references
 
 
-def random_kraus(rng, n_wires, n_ops=2):
-    """Kraus operators of a random channel: blocks of a random isometry V, V^H V = I."""
-    d = 2**n_wires
-    v = random_unitary(rng, d * n_ops)[:, :d]
-    return v.reshape(n_ops, d, d)
-
-
-def depolarizing_kraus(p):
-    """(1-p) rho + p I/2 = (1 - 3p/4) rho + p/4 (X rho X + Y rho Y + Z rho Z)."""
-    w = [1 - 3 * p / 4, p / 4, p / 4, p / 4]
-    return np.stack([np.sqrt(c) * PAULI[s] for c, s in zip(w, "IXYZ")])
-
-
-def depolarizing2_kraus(p):
-    """(1-p) rho + p I/4: weight 1 - 15p/16 on II and p/16 on the other 15 Pauli pairs."""
-    ops = [np.kron(PAULI[a], PAULI[b]) for a in "IXYZ" for b in "IXYZ"]
-    w = [1 - 15 * p / 16] + [p / 16] * 15
-    return np.stack([np.sqrt(c) * o for c, o in zip(w, ops)])
-
-
-def amplitude_damping_kraus(g):
-    return np.stack([np.diag([1.0, np.sqrt(1 - g)]), np.array([[0, np.sqrt(g)], [0, 0]])]) + 0j
-
-
-def random_circuit(rng, n, n_ops, required=()):
-    """Random gates (every registered gate, long-range and reversed wires) + dense matrices.
-
-    Returns the circuit, the list ``(name, wires, U)`` for the dense reference, and
-    the data ``x`` (one angle per circuit reads feature 0 when possible).
-    """
-    names = [g for g in NAMED if GATES[g].n_wires <= n] + ["unitary"]
-    ops, info, x = [], [], np.array([0.37])
-    used_feature = False
-    for _ in range(n_ops):
-        name = names[rng.integers(len(names))]
-        k = int(rng.integers(1, 3)) if name == "unitary" else GATES[name].n_wires
-        wires = tuple(int(w) for w in rng.permutation(n)[:k])
-        if name == "unitary":
-            u = random_unitary(rng, 2**k)
-            ops.append(("unitary", wires, u))
-        else:
-            params = tuple(rng.uniform(-np.pi, np.pi, size=GATES[name].n_params))
-            angles = list(params)
-            if params and not used_feature:
-                angles[0] = feature(0, scale=1.5, offset=-0.2)
-                params = (1.5 * x[0] - 0.2,) + params[1:]
-                used_feature = True
-            ops.append((name, wires, *angles))
-            u = textbook(name, params)
-        info.append((name, wires, u))
-    for name, wires in required:
-        ops.append((name, wires))
-        info.append((name, wires, textbook(name)))
-    return Circuit(n, ops, n_features=1), info, x
-
-
-def dense_noisy_rho(info, rules, n):
-    """rho after each gate U rho U^H and, per rule in order, its channels' Kraus sums.
-
-    ``rules`` holds ``(kraus, after, wires)``: a 1-qubit channel acts on each of the
-    gate's wires (restricted to ``wires`` if given); a 2-qubit channel after 2-qubit
-    gates only, on the gate's wires in order (equal to ``wires`` if given).
-    """
-    rho = np.zeros((2**n, 2**n), complex)
-    rho[0, 0] = 1.0
-    for name, gate_wires, u in info:
-        e = embed(u, gate_wires, n)
-        rho = e @ rho @ e.conj().T
-        for kraus, after, only in rules:
-            if after is not None and name not in after:
-                continue
-            if kraus.shape[-1] == 2:
-                targets = [(w,) for w in gate_wires if only is None or w in only]
-            elif len(gate_wires) == 2 and (only is None or tuple(only) == gate_wires):
-                targets = [gate_wires]
-            else:
-                targets = []
-            for t in targets:
-                ks = [embed(k, t, n) for k in kraus]
-                rho = sum(k @ rho @ k.conj().T for k in ks)
-    return rho
-
-
 def assert_physical(rho, atol):
     rho = np.asarray(rho)
     np.testing.assert_allclose(np.trace(rho, axis1=-2, axis2=-1), 1.0, atol=atol)
@@ -144,7 +72,7 @@ def outer(psi):
 @pytest.mark.parametrize("fuse", [True, False])
 def test_noiseless_density_is_the_pure_state(seed, fuse):
     rng = np.random.default_rng(seed)
-    c, _, x = random_circuit(rng, 3, 12)
+    c, _, x = random_circuit_gates(rng, 3, 12)
     with jax.enable_x64(True):
         rho = density_matrix(c, x, fuse=fuse)
         psi = statevector(c, x)
@@ -178,7 +106,7 @@ def test_empty_noise_model_is_noiseless_and_dtype_follows_x64():
 
 def test_initial_density_matrix():
     rng = np.random.default_rng(4)
-    c, _, x = random_circuit(rng, 3, 8)
+    c, _, x = random_circuit_gates(rng, 3, 8)
     psi0 = random_unitary(rng, 8)[:, 0]
     with jax.enable_x64(True):
         rho = density_matrix(c, x, initial_state=outer(psi0))
@@ -197,7 +125,7 @@ def test_initial_density_matrix():
 def test_noisy_random_circuits_match_dense_numpy(seed):
     rng = np.random.default_rng(100 + seed)
     n = 3
-    c, info, x = random_circuit(rng, n, 10, required=[("cx", (2, 0)), ("h", (1,))])
+    c, info, x = random_circuit_gates(rng, n, 10, required=[("cx", (2, 0)), ("h", (1,))])
     p, g, p2 = rng.uniform(0.02, 0.3, size=3)
     k1, k2 = random_kraus(rng, 1, 3), random_kraus(rng, 2, 2)
     with jax.enable_x64(True):
@@ -232,7 +160,7 @@ def test_noisy_random_circuits_match_dense_numpy(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_noisy_invariants_in_float32(seed):
     rng = np.random.default_rng(200 + seed)
-    c, _, x = random_circuit(rng, 4, 14)
+    c, _, x = random_circuit_gates(rng, 4, 14)
     noise = NoiseModel().add_all_qubit(Depolarizing(0.05)).add_all_qubit(AmplitudeDamping(0.1))
     rho = density_matrix(c, x, noise=noise)
     assert rho.dtype == jnp.complex64
@@ -301,12 +229,6 @@ def test_density_expectation_matches_dense_trace():
     np.testing.assert_allclose(got, np.real(np.trace(dense @ rho, axis1=1, axis2=2)), atol=1e-12)
 
 
-def noisy_example():
-    c = Circuit(3, [("h", 0), ("ry", 1, feature(0)), ("cx", (0, 2)), ("rx", 2, weight(0)),
-                    ("cz", (1, 0)), ("ry", 0, weight(1))])
-    return c, np.array([0.8]), np.array([0.3, -1.1])
-
-
 def test_gradient_wrt_channel_parameter_matches_finite_differences():
     c, x, w = noisy_example()
 
@@ -334,9 +256,7 @@ def test_gradient_wrt_weights_with_noise_matches_finite_differences():
             return density_expectation(density_matrix(c, x, w_, noise=noise), "Z0 Z2")
 
         grad = jax.grad(f)(jnp.asarray(w))
-        h = 1e-6
-        fd = [(f(w + h * e) - f(w - h * e)) / (2 * h) for e in np.eye(2)]
-        np.testing.assert_allclose(grad, fd, atol=1e-8)
+        np.testing.assert_allclose(grad, central_differences(f, w), atol=1e-8)
 
 
 def test_fused_blocks_match_gate_by_gate_on_a_noisy_zz_map():
@@ -394,7 +314,7 @@ def test_gradient_in_the_pauli_basis_matches_finite_differences():
         p0, w0, h = 0.1, jnp.asarray(w), 1e-6
         g_p, g_w = jax.grad(f, argnums=(0, 1))(p0, w0)
         np.testing.assert_allclose(g_p, (f(p0 + h, w0) - f(p0 - h, w0)) / (2 * h), atol=1e-8)
-        fd = [(f(p0, w0 + h * e) - f(p0, w0 - h * e)) / (2 * h) for e in np.eye(2)]
+        fd = central_differences(lambda v: f(p0, v), w0, h)
         np.testing.assert_allclose(g_w, fd, atol=1e-8)
 
 

@@ -91,12 +91,6 @@ def three_class_data(n_features: int, n: int = 60, seed: int = 0):
 TOL = 1e-10
 
 
-@pytest.fixture
-def x64():
-    with jax.enable_x64(True):
-        yield
-
-
 # -- scikit-learn's estimator checks ------------------------------------------------------
 
 _LIBSVM_WEIGHTS = ("libsvm scales C by the sample weight, which is not equivalent to "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 import pytest
-from test_statevector import random_circuit
+from _dense import random_circuit
 
 from qinspired.circuits import Circuit, statevector
 from qinspired.circuits.mps_sim import mps_state

@@ -6,7 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import embed, pauli_matrix, random_unitary, textbook
+from _dense import (
+    central_differences,
+    embed,
+    pauli_matrix,
+    random_circuit,
+    textbook,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,30 +34,6 @@ from qinspired.circuits._engine.plan import DiagStep, LayerStep, plan
 from qinspired.circuits.statevector import _run
 
 NAMED = sorted(g for g in GATES if g != "unitary")
-
-
-def random_circuit(rng: np.random.Generator, n: int, n_ops: int, with_data: bool = False):
-    """A random circuit over every gate, with long-range and reversed wires."""
-    ops, dense, x = [], np.eye(2**n, dtype=complex), rng.uniform(-2, 2, size=3)
-    names = [g for g in NAMED if GATES[g].n_wires <= n] + ["unitary"]
-    for _ in range(n_ops):
-        name = names[rng.integers(len(names))]
-        k = int(rng.integers(1, min(n, 3) + 1)) if name == "unitary" else GATES[name].n_wires
-        wires = tuple(int(w) for w in rng.permutation(n)[:k])
-        if name == "unitary":
-            u = random_unitary(rng, 2**k)
-            ops.append(("unitary", wires, u))
-        else:
-            params = tuple(rng.uniform(-np.pi, np.pi, size=GATES[name].n_params))
-            angles = list(params)
-            if with_data and params:
-                i = int(rng.integers(3))
-                angles[0] = feature(i, scale=0.7, offset=0.1)
-                params = (0.7 * x[i] + 0.1,) + params[1:]
-            ops.append((name, wires, *angles))
-            u = textbook(name, params)
-        dense = embed(u, wires, n) @ dense
-    return Circuit(n, ops, n_features=3 if with_data else None), dense, x
 
 
 @pytest.mark.parametrize("name", NAMED)
@@ -193,10 +175,7 @@ def test_gradient_with_respect_to_data_equals_finite_differences() -> None:
     with jax.enable_x64(True):
         f = lambda v: expval(c, "Z0 Z2", v)  # noqa: E731
         grad = np.asarray(jax.grad(f)(jnp.asarray(x)))
-        h, fd = 1e-6, np.zeros(3)
-        for i in range(3):
-            e = np.eye(3)[i] * h
-            fd[i] = (float(f(x + e)) - float(f(x - e))) / (2 * h)
+        fd = central_differences(f, x)
     np.testing.assert_allclose(grad, fd, atol=1e-6)
 
 

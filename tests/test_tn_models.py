@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _dense import assert_grad_matches_central_differences
 from _tn_dense import dense_mps_weights, dense_ttn_weights, kron_inputs, random_labelled
 
 from qinspired.tn.local_maps import (
@@ -144,28 +145,6 @@ def test_anchored_identity_start_gives_exactly_the_centre() -> None:
                                np.asarray(phi[:, 32]) @ centre[0, :, :, 0], rtol=1e-5)
 
 
-def assert_gradient_matches_finite_differences(loss, model, leaves, *, seed: int) -> None:
-    """``jax.grad`` of ``loss`` at three random entries of each chosen tensor (pytree
-    leaf) of ``model`` against central finite differences."""
-    grads = jax.tree.leaves(jax.jit(jax.grad(loss))(model))
-    tensors, treedef = jax.tree.flatten(model)
-    rng = np.random.default_rng(seed)
-    eps = 1e-6
-    for k in leaves:
-        t = np.asarray(tensors[k])
-        for _ in range(3):
-            idx = tuple(rng.integers(0, s) for s in t.shape)
-
-            def shifted(delta, k=k, t=t, idx=idx):
-                a = t.copy()
-                a[idx] += delta
-                moved = tensors[:k] + [jnp.asarray(a)] + tensors[k + 1:]
-                return float(loss(jax.tree.unflatten(treedef, moved)))
-
-            fd = (shifted(eps) - shifted(-eps)) / (2 * eps)
-            assert float(grads[k][idx]) == pytest.approx(fd, rel=1e-6, abs=1e-8)
-
-
 def test_labelled_mps_gradient_matches_finite_differences() -> None:
     with jax.enable_x64(True):
         model = random_labelled(jax.random.key(5), 9, 2, 3, 3, 4)
@@ -175,7 +154,7 @@ def test_labelled_mps_gradient_matches_finite_differences() -> None:
         def loss(m):
             return jnp.sum(jnp.tanh(logits_jit(m, phi)) * weights)
 
-        assert_gradient_matches_finite_differences(jax.jit(loss), model, (0, 2, 4, 8), seed=4)
+        assert_grad_matches_central_differences(jax.jit(loss), model, (0, 2, 4, 8), seed=4)
 
 
 def test_labelled_mps_validation() -> None:
@@ -218,7 +197,7 @@ def test_ttn_gradient_matches_finite_differences() -> None:
         def loss(m):
             return jnp.sum(jnp.sin(ttn_logits_jit(m, phi)))
 
-        assert_gradient_matches_finite_differences(jax.jit(loss), model,
+        assert_grad_matches_central_differences(jax.jit(loss), model,
                                                    range(model.depth), seed=0)
 
 

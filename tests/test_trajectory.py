@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from test_density import noisy_example, random_kraus
+from _dense import noisy_example, random_kraus
 
 import qinspired.circuits.trajectory as trajectory_module
 from qinspired.circuits import Circuit, feature, pauli, statevector

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _dense import X, Y, Z, circuit_unitary, embed, textbook
+from _dense import X, Y, Z, central_differences, circuit_unitary, embed, textbook
 from scipy.linalg import expm
 from sklearn.datasets import load_breast_cancer
 from sklearn.decomposition import PCA
@@ -45,12 +45,6 @@ from qinspired.estimators.variational import (
 )
 from qinspired.feature_maps import AngleEncoding, HardwareEfficientEncoding
 from qinspired.training import train_step
-
-
-@pytest.fixture
-def x64():
-    with jax.enable_x64(True):
-        yield
 
 
 # ------------------------------------------------------------------ dense references
@@ -158,17 +152,6 @@ def _params(est) -> dict:
             "bias": jnp.asarray(est.bias_)}
 
 
-def _central_differences(f, params: dict, h: float = 1e-6) -> np.ndarray:
-    w = np.asarray(params["w"])
-    out = np.empty_like(w)
-    for k in range(w.size):
-        e = np.zeros_like(w)
-        e[k] = h
-        out[k] = (f({**params, "w": jnp.asarray(w + e)})
-                  - f({**params, "w": jnp.asarray(w - e)})) / (2 * h)
-    return out
-
-
 @pytest.mark.parametrize("path", ["scan", "statevector", "density"])
 def test_loss_gradient_matches_finite_differences(x64, path: str) -> None:
     """Through each simulation path: apply_ansatz, the gate-by-gate statevector (an encoding
@@ -190,7 +173,8 @@ def test_loss_gradient_matches_finite_differences(x64, path: str) -> None:
     Xj, yj = jnp.asarray(X_), jnp.asarray(y_.astype(np.int32))
     grad = np.asarray(jax.jit(jax.grad(model))(params, Xj, yj)["w"])
     loss = jax.jit(model)
-    fd = _central_differences(lambda p: float(loss(p, Xj, yj)), params)
+    fd = central_differences(lambda w: loss({**params, "w": jnp.asarray(w)}, Xj, yj),
+                             params["w"])
     np.testing.assert_allclose(grad, fd, atol=1e-7)
 
 

@@ -301,9 +301,10 @@ class Circuit:
 
     Examples
     --------
+    >>> import numpy as np
     >>> from qinspired.circuits import Circuit, feature, statevector
     >>> bell = Circuit(2, [("h", 0), ("cx", (0, 1))])
-    >>> statevector(bell).round(3).tolist()
+    >>> np.round(np.asarray(statevector(bell), dtype=complex), 3).tolist()
     [(0.707+0j), 0j, 0j, (0.707+0j)]
     >>> enc = Circuit(1, [("ry", 0, feature(0))])
     >>> enc.n_features

@@ -135,7 +135,8 @@ def statevector(
     >>> import numpy as np
     >>> from qinspired.circuits import Circuit, feature, statevector
     >>> c = Circuit(1, [("ry", 0, feature(0))])
-    >>> np.round(np.asarray(statevector(c, [np.pi / 2])).real, 4).tolist()
+    >>> psi = statevector(c, [np.pi / 2])  # complex64 unless x64 is on
+    >>> np.round(np.asarray(psi, dtype=complex).real, 4).tolist()
     [0.7071, 0.7071]
     """
     circ = as_circuit(circuit)
