@@ -1,4 +1,4 @@
-"""Flax NNX layers (qinspired.nn) against dense references, finite differences and the estimators."""
+"""Flax NNX layers (qinspired.nn) against dense contractions, finite differences, estimators."""
 
 from __future__ import annotations
 
