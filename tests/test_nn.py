@@ -19,9 +19,17 @@ from sklearn.datasets import load_iris
 
 from qinspired.estimators.fourier import QuantumFourierFeatures
 from qinspired.estimators.tensor_networks import MPSClassifier, TTNClassifier
-from qinspired.feature_maps import HardwareEfficientEncoding, ZZFeatureMap
+from qinspired.feature_maps import AngleEncoding, HardwareEfficientEncoding, ZZFeatureMap
+from qinspired.kernels import FidelityKernel
 from qinspired.kernels.fourier import encoding_spectrum, pauli_encoding_coefficients
-from qinspired.nn import FourierFeatures, Frequencies, MPSLinear, TTNLinear
+from qinspired.nn import (
+    FourierFeatures,
+    Frequencies,
+    KernelLayer,
+    Landmarks,
+    MPSLinear,
+    TTNLinear,
+)
 from qinspired.tn.mps_model import LabelledMPS
 from qinspired.tn.ttn import TTN
 
@@ -57,14 +65,16 @@ def _layers() -> dict[str, nnx.Module]:
         "mps": MPSLinear(5, 3, bond_dim=3, rngs=nnx.Rngs(0)),
         "ttn": TTNLinear(5, 3, bond_dim=3, rngs=nnx.Rngs(0)),
         "fourier": FourierFeatures(fm, 6, rngs=nnx.Rngs(0)),
+        "kernel": KernelLayer(ZZFeatureMap(4, feature_scale=1.0), _LANDMARKS, trainable=True),
     }
 
 
-LAYER_NAMES = ["mps", "ttn", "fourier"]
+LAYER_NAMES = ["mps", "ttn", "fourier", "kernel"]
+_LANDMARKS = np.random.default_rng(8).uniform(0.0, 1.0, (3, 4))
 
 
 def _inputs(name: str, n: int = 7, seed: int = 1) -> np.ndarray:
-    width = 4 if name == "fourier" else 5
+    width = 4 if name in ("fourier", "kernel") else 5
     return np.random.default_rng(seed).uniform(0.0, 1.0, (n, width)).astype(np.float32)
 
 
@@ -173,6 +183,40 @@ def test_fourier_input_gradient_matches_finite_differences() -> None:
     np.testing.assert_allclose(float(np.sum(g * dx)), fd, rtol=1e-6)
 
 
+def test_kernel_layer_closed_form_and_landmark_gradients() -> None:
+    # RY angle encoding: k(x, l) = prod_q cos^2((x_q - l_q) / 2)
+    with jax.enable_x64(True):
+        landmarks = np.random.default_rng(0).uniform(0, np.pi, (4, 3))
+        layer = KernelLayer(AngleEncoding(3, feature_scale=1.0), landmarks, trainable=True)
+        x = np.random.default_rng(1).uniform(0, np.pi, (5, 3))
+        want = np.prod(np.cos((x[:, None, :] - landmarks[None]) / 2) ** 2, axis=-1)
+        np.testing.assert_allclose(np.asarray(apply(layer, x)), want, rtol=1e-12, atol=1e-14)
+        target = np.random.default_rng(2).normal(size=want.shape)
+        graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
+        flat, unravel = ravel_pytree(params)
+
+        @jax.jit
+        def loss_of(flat_params):
+            return jnp.sum(target * nnx.merge(graphdef, unravel(flat_params), rest)(x))
+
+        grads = nnx.jit(nnx.grad(lambda m: jnp.sum(target * m(x))))(layer)
+        flat_grad, _ = ravel_pytree(grads)
+        direction = np.random.default_rng(3).normal(size=flat.shape)
+        fd = _central_difference(lambda v: float(loss_of(v)), np.asarray(flat), direction)
+        np.testing.assert_allclose(float(flat_grad @ direction), fd, rtol=1e-6)
+
+
+def test_kernel_layer_reproduces_the_fidelity_kernel() -> None:
+    fm = ZZFeatureMap(3, feature_scale=1.0)
+    landmarks = np.random.default_rng(0).uniform(0, 1, (4, 3))
+    x = np.random.default_rng(1).uniform(0, 1, (6, 3))
+    layer = KernelLayer(fm, landmarks)
+    assert isinstance(layer.landmarks, Landmarks)
+    assert not jax.tree.leaves(nnx.state(layer, nnx.Param))
+    np.testing.assert_allclose(np.asarray(apply(layer, x)), FidelityKernel(fm)(x, landmarks),
+                               atol=1e-6)
+
+
 # -- one core with the estimators -----------------------------------------------------------------
 
 def _scaled(estimator, X: np.ndarray) -> np.ndarray:
@@ -242,6 +286,8 @@ def test_state_round_trip_through_numpy(name: str) -> None:
     if name == "fourier":
         other = FourierFeatures(HardwareEfficientEncoding(4, n_layers=2, feature_scale=1.0), 6,
                                 rngs=nnx.Rngs(9))
+    elif name == "kernel":
+        other = KernelLayer(ZZFeatureMap(4, feature_scale=1.0), 1.0 - _LANDMARKS, trainable=True)
     else:
         other = type(layer)(5, 3, bond_dim=3, rngs=nnx.Rngs(9))
     x = _inputs(name)
@@ -333,11 +379,18 @@ def test_constructor_arguments_are_checked() -> None:
         FourierFeatures(HardwareEfficientEncoding(2), 0, rngs=rngs)
     with pytest.raises(ValueError, match="multiplies features"):
         FourierFeatures(ZZFeatureMap(2), 4, rngs=rngs)
+    with pytest.raises(ValueError, match=r"landmarks must have shape \(n_landmarks >= 1, 2\)"):
+        KernelLayer(AngleEncoding(2), np.ones((3, 5)))
+    with pytest.raises(ValueError, match="landmarks contains NaN"):
+        KernelLayer(AngleEncoding(2), np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match="KernelLayer: expected a Circuit"):
+        KernelLayer(np.ones(2), np.ones((1, 2)))
 
 
 # -- documentation and the example ----------------------------------------------------------------
 
-@pytest.mark.parametrize("module", ["qinspired.nn", "qinspired.nn._tn", "qinspired.nn._fourier"])
+@pytest.mark.parametrize("module", ["qinspired.nn", "qinspired.nn._tn", "qinspired.nn._fourier",
+                                    "qinspired.nn._kernel"])
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

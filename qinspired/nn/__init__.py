@@ -1,4 +1,4 @@
-"""Flax NNX layers over the qinspired core, for hybrid networks trained end to end.
+r"""Flax NNX layers over the qinspired core, for hybrid networks trained end to end.
 
 - :class:`MPSLinear` and :class:`TTNLinear`: a matrix product state or a tree
   tensor network with an output index, ``(..., in_features) -> (..., out_features)``;
@@ -6,6 +6,8 @@
   :mod:`qinspired.tn` (an estimator's fitted tensors load with ``from_network``).
 - :class:`FourierFeatures`: random Fourier features sampled from the spectrum of
   a Pauli-encoded circuit, with fixed (untrained) frequencies.
+- :class:`KernelLayer`: the fidelity kernel :math:`|\langle\psi(x)|\psi(l_j)\rangle|^2`
+  against fixed or trainable landmarks :math:`l_j`.
 - ``CircuitLayer``: a variational circuit (exact statevector, or density matrix
   with noise) returning expectation values.
 
@@ -38,6 +40,7 @@ Examples
 """
 
 from qinspired.nn._fourier import FourierFeatures, Frequencies
+from qinspired.nn._kernel import KernelLayer, Landmarks
 from qinspired.nn._tn import MPSLinear, TTNLinear
 
-__all__ = ["FourierFeatures", "Frequencies", "MPSLinear", "TTNLinear"]
+__all__ = ["FourierFeatures", "Frequencies", "KernelLayer", "Landmarks", "MPSLinear", "TTNLinear"]
