@@ -280,6 +280,24 @@ def test_jit_vmap_split_merge_agree(name: str) -> None:
     np.testing.assert_allclose(np.asarray(both[0]), want, rtol=1e-5, atol=1e-6)
 
 
+def test_jitted_training_step_traces_once_per_shape() -> None:
+    layer = MPSLinear(5, 3, bond_dim=3, rngs=nnx.Rngs(0))
+    optimizer = nnx.Optimizer(layer, optax.sgd(0.1), wrt=nnx.Param)
+    traces = []
+
+    @nnx.jit
+    def step(model, optimizer, x, y):
+        traces.append(x.shape)
+        loss, grads = nnx.value_and_grad(
+            lambda m: optax.softmax_cross_entropy_with_integer_labels(m(x), y).mean())(model)
+        optimizer.update(model, grads)
+        return loss
+
+    for seed in range(3):
+        step(layer, optimizer, _inputs("mps", 8, seed), np.arange(8) % 3)
+    assert traces == [(8, 5)]
+
+
 @pytest.mark.parametrize("name", LAYER_NAMES)
 def test_state_round_trip_through_numpy(name: str) -> None:
     layer = _layers()[name]

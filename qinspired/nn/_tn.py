@@ -15,7 +15,8 @@ with :math:`\tilde\phi` the anchored local vectors of
 :func:`~qinspired.tn.init_labelled_mps` / :func:`~qinspired.tn.init_ttn` and
 contracted with the site-by-site normalisation and log-scale of those
 functions. The site tensors are :class:`flax.nnx.Param`; the structure (the
-centre site, the padding of the tree) is static.
+centre site, the padding of the tree) is static. The initial tensors are drawn
+on the host, so a layer is built outside ``jit``.
 
 Input range
 -----------
