@@ -59,6 +59,9 @@ def _roughen(layer: nnx.Module, seed: int) -> None:
     nnx.update(layer, rough)
 
 
+_LANDMARKS = np.random.default_rng(8).uniform(0.0, 1.0, (3, 4))
+
+
 def _layers() -> dict[str, nnx.Module]:
     fm = HardwareEfficientEncoding(4, n_layers=2, feature_scale=1.0)
     return {
@@ -70,7 +73,6 @@ def _layers() -> dict[str, nnx.Module]:
 
 
 LAYER_NAMES = ["mps", "ttn", "fourier", "kernel"]
-_LANDMARKS = np.random.default_rng(8).uniform(0.0, 1.0, (3, 4))
 
 
 def _inputs(name: str, n: int = 7, seed: int = 1) -> np.ndarray:
@@ -417,5 +419,5 @@ def test_docstring_examples_run(module: str) -> None:
 def test_hybrid_digits_example_learns(capsys: pytest.CaptureFixture[str]) -> None:
     example = runpy.run_path(str(REPO / "examples" / "hybrid_digits.py"))
     accuracy = example["main"](epochs=3)
-    assert accuracy >= 0.8
+    assert accuracy >= 0.85  # 0.924 measured with 3 epochs, seed 0
     assert "test accuracy" in capsys.readouterr().out
