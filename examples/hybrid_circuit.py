@@ -21,7 +21,7 @@ from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 
 from qinspired.feature_maps import AngleEncoding
-from qinspired.nn._circuit import CircuitLayer
+from qinspired.nn import CircuitLayer
 
 N_QUBITS = 4
 STEPS = 100

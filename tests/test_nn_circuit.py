@@ -9,7 +9,6 @@ equal parameters.
 
 from __future__ import annotations
 
-import doctest
 import os
 import re
 import subprocess
@@ -31,8 +30,7 @@ from qinspired.estimators.variational import (
     VariationalCircuitRegressor,
 )
 from qinspired.feature_maps import AmplitudeEncoding, AngleEncoding
-from qinspired.nn import _circuit
-from qinspired.nn._circuit import CircuitLayer
+from qinspired.nn import CircuitLayer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -250,11 +248,6 @@ def test_bad_inputs_are_refused():
         CircuitLayer(AngleEncoding(3), noise=Depolarizing(0.1), rngs=nnx.Rngs(0))
     with pytest.raises(TypeError, match="states"):
         CircuitLayer(AmplitudeEncoding(4), rngs=nnx.Rngs(0))
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(_circuit)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------ the example

@@ -8,7 +8,7 @@ r"""Flax NNX layers over the qinspired core, for hybrid networks trained end to 
   a Pauli-encoded circuit, with fixed (untrained) frequencies.
 - :class:`KernelLayer`: the fidelity kernel :math:`|\langle\psi(x)|\psi(l_j)\rangle|^2`
   against fixed or trainable landmarks :math:`l_j`.
-- ``CircuitLayer``: a variational circuit (exact statevector, or density matrix
+- :class:`CircuitLayer`: a variational circuit (exact statevector, or density matrix
   with noise) returning expectation values.
 
 Every layer is an ``nnx.Module`` whose trainable arrays are ``nnx.Param``: it
@@ -39,8 +39,17 @@ Examples
 (2, 10)
 """
 
+from qinspired.nn._circuit import CircuitLayer
 from qinspired.nn._fourier import FourierFeatures, Frequencies
 from qinspired.nn._kernel import KernelLayer, Landmarks
 from qinspired.nn._tn import MPSLinear, TTNLinear
 
-__all__ = ["FourierFeatures", "Frequencies", "KernelLayer", "Landmarks", "MPSLinear", "TTNLinear"]
+__all__ = [
+    "CircuitLayer",
+    "FourierFeatures",
+    "Frequencies",
+    "KernelLayer",
+    "Landmarks",
+    "MPSLinear",
+    "TTNLinear",
+]
