@@ -25,6 +25,7 @@ from qinspired.tn.local_maps import (
     LocalMap,
     apply_local_map,
     embed,
+    gaussian_rbf,
     get_local_map,
     register_local_map,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "contract_ttn",
     "decompose_unitaries",
     "embed",
+    "gaussian_rbf",
     "get_local_map",
     "init_labelled_mps",
     "init_ttn",
