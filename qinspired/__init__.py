@@ -55,6 +55,7 @@ _map_checkout_kernels()
 from qinspired.circuits import (
     Circuit,
     CircuitBuilder,
+    circuit_to_tensornetwork,
     expval,
     feature,
     from_qasm,
@@ -109,6 +110,7 @@ __all__ = [
     "VariationalCircuitRegressor",
     "ZZFeatureMap",
     "__version__",
+    "circuit_to_tensornetwork",
     "expval",
     "feature",
     "from_qasm",

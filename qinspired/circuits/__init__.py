@@ -72,6 +72,7 @@ from qinspired.circuits.statevector import (
     statevector_fn,
     unitary,
 )
+from qinspired.circuits.tn_export import circuit_to_tensornetwork
 from qinspired.circuits.trajectory import (
     trajectories,
     trajectory_density,
@@ -98,6 +99,7 @@ __all__ = [
     "as_circuit",
     "channels",
     "circuit_resources",
+    "circuit_to_tensornetwork",
     "const",
     "counts",
     "density_expectation",

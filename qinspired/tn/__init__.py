@@ -6,8 +6,9 @@ contractions jit and vectorise. :mod:`qinspired.tn.mps` holds plain MPS states;
 the tree tensor network of the tensor-network estimators, fed by the local
 feature maps of :mod:`qinspired.tn.local_maps`; :mod:`qinspired.tn.canonical`
 has canonical forms and SVD truncation, :mod:`qinspired.tn.sweep` the
-DMRG-like two-site training sweeps, and :mod:`qinspired.tn.convert` the
-converters between circuits and MPS.
+DMRG-like two-site training sweeps, :mod:`qinspired.tn.convert` the
+converters between circuits and MPS, and :mod:`qinspired.tn.interop` the
+conversion to and from ``tensornetwork.FiniteMPS``.
 """
 
 from qinspired.tn.canonical import (
@@ -20,6 +21,7 @@ from qinspired.tn.canonical import (
     truncate_labelled,
 )
 from qinspired.tn.convert import circuit_to_mps, decompose_unitaries, mps_to_circuit
+from qinspired.tn.interop import from_tensornetwork, to_tensornetwork
 from qinspired.tn.local_maps import (
     LOCAL_MAPS,
     LocalMap,
@@ -63,6 +65,7 @@ __all__ = [
     "contract_ttn",
     "decompose_unitaries",
     "embed",
+    "from_tensornetwork",
     "gaussian_rbf",
     "get_local_map",
     "init_labelled_mps",
@@ -81,6 +84,7 @@ __all__ = [
     "svd_split",
     "sweep_fit",
     "to_dense",
+    "to_tensornetwork",
     "truncate",
     "truncate_labelled",
     "ttn_logits",
