@@ -65,6 +65,7 @@ from qinspired.circuits import (
     weight,
 )
 from qinspired.estimators import (
+    MPSAnomalyDetector,
     MPSClassifier,
     MPSRegressor,
     QuantumFourierFeatures,
@@ -96,6 +97,7 @@ __all__ = [
     "CircuitBuilder",
     "HardwareEfficientEncoding",
     "IQPFeatureMap",
+    "MPSAnomalyDetector",
     "MPSClassifier",
     "MPSRegressor",
     "PauliFeatureMap",

@@ -8,9 +8,18 @@ feature maps of :mod:`qinspired.tn.local_maps`; :mod:`qinspired.tn.canonical`
 has canonical forms and SVD truncation, :mod:`qinspired.tn.sweep` the
 DMRG-like two-site training sweeps, :mod:`qinspired.tn.convert` the
 converters between circuits and MPS, and :mod:`qinspired.tn.interop` the
-conversion to and from ``tensornetwork.FiniteMPS``.
+conversion to and from ``tensornetwork.FiniteMPS``; :mod:`qinspired.tn.born`
+is the MPS Born machine (a normalised density) behind the anomaly detector.
 """
 
+from qinspired.tn.born import (
+    born_log_likelihood,
+    born_nll,
+    init_born_mps,
+    local_gram,
+    log_amplitudes,
+    log_normaliser,
+)
 from qinspired.tn.canonical import (
     canonicalize,
     is_left_orthonormal,
@@ -52,12 +61,14 @@ from qinspired.tn.ttn import TTN, contract_ttn, init_ttn, ttn_logits
 
 __all__ = [
     "LOCAL_MAPS",
-    "MPS",
-    "TTN",
     "LabelledMPS",
     "LocalMap",
+    "MPS",
     "SweepResult",
+    "TTN",
     "apply_local_map",
+    "born_log_likelihood",
+    "born_nll",
     "canonicalize",
     "circuit_to_mps",
     "contract_labelled",
@@ -68,12 +79,16 @@ __all__ = [
     "from_tensornetwork",
     "gaussian_rbf",
     "get_local_map",
+    "init_born_mps",
     "init_labelled_mps",
     "init_ttn",
     "inner",
     "is_left_orthonormal",
     "is_right_orthonormal",
     "labelled_logits",
+    "local_gram",
+    "log_amplitudes",
+    "log_normaliser",
     "mixed_canonical",
     "move_label",
     "mps_to_circuit",
