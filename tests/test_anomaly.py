@@ -1,4 +1,4 @@
-"""The MPS Born machine and MPSAnomalyDetector against dense NumPy densities and held-out ROC AUC."""
+"""The MPS Born machine and MPSAnomalyDetector: dense NumPy densities, held-out ROC AUC."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def test_gram_matrices_have_their_closed_forms() -> None:
 @pytest.mark.parametrize("gram", ["identity", "skewed"])
 def test_log_likelihood_matches_the_dense_density(gram: str) -> None:
     rng = np.random.default_rng(1)
-    g = np.eye(3) if gram == "identity" else (lambda a: a @ a.T + np.eye(3))(rng.normal(size=(3, 3)))
+    a = rng.normal(size=(3, 3))
+    g = np.eye(3) if gram == "identity" else a @ a.T + np.eye(3)
     u = rng.uniform(size=(7, 4))
     with jax.enable_x64(True):
         mps = random_mps(jax.random.key(3), 4, 3, 3, dtype=jnp.float64)

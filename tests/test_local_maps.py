@@ -1,4 +1,4 @@
-"""The richer local maps (RBF, Legendre, Hermite, cosine) against NumPy's polynomials and quadrature."""
+"""The richer local maps (RBF, Legendre, Hermite, cosine) against NumPy and quadrature."""
 
 from __future__ import annotations
 
