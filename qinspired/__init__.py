@@ -58,6 +58,7 @@ _map_checkout_kernels()
 from qinspired.circuits import (
     Circuit,
     CircuitBuilder,
+    circuit_to_tensornetwork,
     expval,
     feature,
     from_qasm,
@@ -78,6 +79,7 @@ from qinspired.persistence import load, save
 
 if _TYPE_CHECKING:
     from qinspired.estimators import (
+        MPSAnomalyDetector,
         MPSClassifier,
         MPSRegressor,
         QuantumFourierFeatures,
@@ -92,6 +94,7 @@ if _TYPE_CHECKING:
     )
 
 _ESTIMATORS = frozenset({
+    "MPSAnomalyDetector",
     "MPSClassifier",
     "MPSRegressor",
     "QuantumFourierFeatures",
@@ -129,6 +132,7 @@ __all__ = [
     "CircuitBuilder",
     "HardwareEfficientEncoding",
     "IQPFeatureMap",
+    "MPSAnomalyDetector",
     "MPSClassifier",
     "MPSRegressor",
     "PauliFeatureMap",
@@ -143,6 +147,7 @@ __all__ = [
     "VariationalCircuitRegressor",
     "ZZFeatureMap",
     "__version__",
+    "circuit_to_tensornetwork",
     "expval",
     "feature",
     "from_qasm",

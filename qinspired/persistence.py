@@ -88,6 +88,7 @@ SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
     "qinspired.circuits.noise_model._Layout",
     "qinspired.circuits.noise_model._ReadoutRule",
     "qinspired.circuits.noise_model._Rule",
+    "qinspired.estimators.anomaly.MPSAnomalyDetector",
     "qinspired.estimators.fourier.QuantumFourierFeatures",
     "qinspired.estimators.kernel_models.QuantumKernelPCA",
     "qinspired.estimators.kernel_models.QuantumKernelRidge",

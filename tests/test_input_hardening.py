@@ -24,6 +24,7 @@ from qinspired.kernels import FidelityKernel, ProjectedKernel
 CLEAR = r"beyond float32's range \(3\.4e\+38\)|not finite although the input is"
 
 TINY = {
+    "MPSAnomalyDetector": dict(bond_dim=2, max_iter=2),
     "MPSClassifier": dict(bond_dim=2, max_iter=2),
     "MPSRegressor": dict(bond_dim=2, max_iter=2),
     "TTNClassifier": dict(bond_dim=2, max_iter=2),

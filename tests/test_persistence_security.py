@@ -30,6 +30,7 @@ from qinspired import (
     AngleEncoding,
     HardwareEfficientEncoding,
     IQPFeatureMap,
+    MPSAnomalyDetector,
     MPSClassifier,
     MPSRegressor,
     PauliFeatureMap,
@@ -118,6 +119,7 @@ def _models():
         (VariationalCircuitRegressor(epochs=1, random_state=0), Y_REG),
         (MPSClassifier(**tn), Y_CLASS), (MPSRegressor(**tn), Y_REG),
         (TTNClassifier(**tn), Y_CLASS), (TTNRegressor(**tn), Y_REG),
+        (MPSAnomalyDetector(**tn), None),
     ]
 
 

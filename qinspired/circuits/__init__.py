@@ -73,6 +73,7 @@ from qinspired.circuits.statevector import (
     statevector_fn,
     unitary,
 )
+from qinspired.circuits.tn_export import circuit_to_tensornetwork
 from qinspired.circuits.trajectory import (
     trajectories,
     trajectory_density,
@@ -107,6 +108,7 @@ __all__ = [
     "channels",
     "circuit_resources",
     "circuit_to_mps",
+    "circuit_to_tensornetwork",
     "const",
     "counts",
     "decompose_unitaries",

@@ -6,6 +6,7 @@ and stores its fitted attributes as NumPy arrays. The public names are
 re-exported from :mod:`qinspired`.
 """
 
+from qinspired.estimators.anomaly import MPSAnomalyDetector
 from qinspired.estimators.fourier import QuantumFourierFeatures
 from qinspired.estimators.kernel_models import (
     QuantumKernelPCA,
@@ -25,6 +26,7 @@ from qinspired.estimators.variational import (
 )
 
 __all__ = [
+    "MPSAnomalyDetector",
     "MPSClassifier",
     "MPSRegressor",
     "QuantumFourierFeatures",

@@ -331,7 +331,7 @@ class VariationalCircuitClassifier(ClassifierMixin, _VariationalBase, Supervised
         The trained circuit's structure, reading the rescaled features
         ``x' = (x - feature_offset_) * feature_scale_`` and ``weights_``
         (e.g. ``to_qasm(clf.circuit_, x', clf.weights_)``, or
-        :func:`qinspired.tn.convert.circuit_to_mps` for its MPS).
+        :func:`qinspired.circuits.circuit_to_mps` for its MPS).
     weights_ : ndarray of shape (circuit_.n_weights,)
     scale_ : ndarray of shape ()
         The trained inverse temperature :math:`s`.

@@ -5,8 +5,10 @@ contractions jit and vectorise. :mod:`qinspired.tn.mps` holds plain MPS states;
 :mod:`qinspired.tn.mps_model` and :mod:`qinspired.tn.ttn` the labelled MPS and
 the tree tensor network of the tensor-network estimators, fed by the local
 feature maps of :mod:`qinspired.tn.local_maps`; :mod:`qinspired.tn.canonical`
-has canonical forms and SVD truncation and :mod:`qinspired.tn.sweep` the
-DMRG-like two-site training sweeps.
+has canonical forms and SVD truncation, :mod:`qinspired.tn.sweep` the
+DMRG-like two-site training sweeps and :mod:`qinspired.tn.interop` the
+conversion to and from ``tensornetwork.FiniteMPS``; :mod:`qinspired.tn.born`
+is the MPS Born machine (a normalised density) behind the anomaly detector.
 
 This package is tensor-network mathematics only and never imports
 :mod:`qinspired.circuits`. The converters between circuits and MPS
@@ -17,6 +19,14 @@ are exported by :mod:`qinspired.circuits`.
 
 from typing import Any
 
+from qinspired.tn.born import (
+    born_log_likelihood,
+    born_nll,
+    init_born_mps,
+    local_gram,
+    log_amplitudes,
+    log_normaliser,
+)
 from qinspired.tn.canonical import (
     canonicalize,
     is_left_orthonormal,
@@ -26,11 +36,13 @@ from qinspired.tn.canonical import (
     svd_split,
     truncate_labelled,
 )
+from qinspired.tn.interop import from_tensornetwork, to_tensornetwork
 from qinspired.tn.local_maps import (
     LOCAL_MAPS,
     LocalMap,
     apply_local_map,
     embed,
+    gaussian_rbf,
     get_local_map,
     register_local_map,
 )
@@ -55,24 +67,32 @@ from qinspired.tn.ttn import TTN, contract_ttn, init_ttn, ttn_logits
 
 __all__ = [
     "LOCAL_MAPS",
-    "MPS",
-    "TTN",
     "LabelledMPS",
     "LocalMap",
+    "MPS",
     "SweepResult",
+    "TTN",
     "apply_local_map",
+    "born_log_likelihood",
+    "born_nll",
     "canonicalize",
     "contract_labelled",
     "contract_product_states",
     "contract_ttn",
     "embed",
+    "from_tensornetwork",
+    "gaussian_rbf",
     "get_local_map",
+    "init_born_mps",
     "init_labelled_mps",
     "init_ttn",
     "inner",
     "is_left_orthonormal",
     "is_right_orthonormal",
     "labelled_logits",
+    "local_gram",
+    "log_amplitudes",
+    "log_normaliser",
     "mixed_canonical",
     "move_label",
     "norm",
@@ -82,6 +102,7 @@ __all__ = [
     "svd_split",
     "sweep_fit",
     "to_dense",
+    "to_tensornetwork",
     "truncate",
     "truncate_labelled",
     "ttn_logits",

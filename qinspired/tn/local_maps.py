@@ -29,6 +29,31 @@ The registered maps (index ``s = 0, ..., d-1``):
 ``"polynomial"``
     Monomials :math:`\phi_s(x) = x^s`, as in the exponential machines of
     Novikov, Trofimov and Oseledets (2016) (``d = 2``: :math:`(1, x)`).
+``"rbf"``
+    Gaussian radial basis functions with centres spread evenly over the
+    input range, :math:`\phi_s(x) = \exp(-(x - \mu_s)^2 / (2\sigma^2))`,
+    :math:`\mu_s = s/(d-1)`, width :math:`\sigma = 1/(d-1)` (the spacing of
+    the centres). :func:`gaussian_rbf` takes another width, to register a
+    variant under a new name.
+``"legendre"``
+    Legendre polynomials shifted to ``[0, 1]`` and normalised there,
+    :math:`\phi_s(x) = \sqrt{2s+1}\, P_s(2x - 1)`, orthonormal in
+    :math:`L^2[0, 1]`.
+``"hermite"``
+    Hermite functions (Hermite polynomials with a Gaussian envelope, bounded
+    for every order), :math:`\phi_s(x) = (2^s s! \sqrt\pi)^{-1/2} H_s(t)\,
+    e^{-t^2/2}` with :math:`t = 3x - 1.5`, so ``[0, 1]`` maps to
+    :math:`[-1.5, 1.5]`; orthonormal in :math:`L^2(\mathbb{R})` in :math:`t`.
+``"cosine"``
+    A cosine series of order :math:`d - 1`, :math:`\phi_0 = 1`,
+    :math:`\phi_s(x) = \sqrt2\cos(s\pi x)`: frequencies up to :math:`d - 1`
+    at local dimension ``d`` (twice the highest frequency of ``"fourier"``,
+    which spends two entries, cos and sin, per frequency); orthonormal in
+    :math:`L^2[0, 1]`.
+
+Every map is checked to overlap its reference vector positively on ``[0, 1]``
+(see :meth:`LocalMap.reference_vector`), which the anchoring of :func:`embed`
+divides by.
 
 References
 ----------
@@ -54,6 +79,7 @@ __all__ = [
     "LocalMap",
     "apply_local_map",
     "embed",
+    "gaussian_rbf",
     "get_local_map",
     "register_local_map",
 ]
@@ -197,3 +223,80 @@ def _fourier(x: jax.Array, d: int) -> jax.Array:
 def _polynomial(x: jax.Array, d: int) -> jax.Array:
     x = x.astype(jnp.result_type(x, jnp.float32))
     return jnp.stack([x**k for k in range(d)], axis=-1)
+
+
+def gaussian_rbf(x: jax.Array, d: int, width: float | None = None) -> jax.Array:
+    r"""Gaussian bumps centred at ``s / (d - 1)``, :math:`\exp(-(x - \mu_s)^2 / (2\,w^2))`.
+
+    Parameters
+    ----------
+    x : array
+        Inputs, expected in ``[0, 1]``.
+    d : int
+        Local dimension (number of centres), >= 2.
+    width : float, optional
+        The width :math:`w` (> 0); default the spacing of the centres, ``1 / (d - 1)``.
+
+    Returns
+    -------
+    jax.Array, shape ``x.shape + (d,)``
+
+    Examples
+    --------
+    >>> [round(float(v), 4) for v in gaussian_rbf(jnp.array(0.0), 3, width=0.5)]
+    [1.0, 0.6065, 0.1353]
+
+    A variant of another width is registered under its own name with
+    ``register_local_map("rbf_wide")(functools.partial(gaussian_rbf, width=0.5))``
+    and is then usable as ``local_map="rbf_wide"``.
+    """
+    width = 1.0 / (d - 1) if width is None else width
+    if not (isinstance(width, (int, float, np.floating)) and math.isfinite(width) and width > 0):
+        raise ValueError(f"gaussian_rbf: width={width!r} must be a finite number > 0")
+    x = x.astype(jnp.result_type(x, jnp.float32))
+    centres = jnp.linspace(0.0, 1.0, d, dtype=x.dtype)
+    return jnp.exp(-0.5 * ((x[..., None] - centres) / width) ** 2)
+
+
+@register_local_map("rbf")
+def _rbf(x: jax.Array, d: int) -> jax.Array:
+    return gaussian_rbf(x, d)
+
+
+def _three_term(first: jax.Array, second: jax.Array, step: Callable, d: int) -> list[jax.Array]:
+    """``d`` terms of a three-term recurrence ``p_{k+1} = step(k, p_k, p_{k-1})``."""
+    out = [first, second][:d]
+    for k in range(1, d - 1):
+        out.append(step(k, out[k], out[k - 1]))
+    return out
+
+
+@register_local_map("legendre")
+def _legendre(x: jax.Array, d: int) -> jax.Array:
+    t = 2.0 * x.astype(jnp.result_type(x, jnp.float32)) - 1.0
+    # Bonnet: (k + 1) P_{k+1} = (2k + 1) t P_k - k P_{k-1}
+    polys = _three_term(jnp.ones_like(t), t,
+                        lambda k, p, q: ((2 * k + 1) * t * p - k * q) / (k + 1), d)
+    return jnp.stack([np.sqrt(2 * k + 1) * p for k, p in enumerate(polys)], axis=-1)
+
+
+#: ``[0, 1]`` maps to ``[-_HERMITE_HALF_WIDTH, _HERMITE_HALF_WIDTH]`` for the Hermite functions.
+_HERMITE_HALF_WIDTH = 1.5
+
+
+@register_local_map("hermite")
+def _hermite(x: jax.Array, d: int) -> jax.Array:
+    t = _HERMITE_HALF_WIDTH * (2.0 * x.astype(jnp.result_type(x, jnp.float32)) - 1.0)
+    # normalised Hermite functions: psi_{k+1} = sqrt(2/(k+1)) t psi_k - sqrt(k/(k+1)) psi_{k-1}
+    psi0 = np.pi**-0.25 * jnp.exp(-0.5 * t**2)
+    funcs = _three_term(psi0, np.sqrt(2.0) * t * psi0,
+                        lambda k, p, q: (np.sqrt(2.0 / (k + 1)) * t * p
+                                         - np.sqrt(k / (k + 1)) * q), d)
+    return jnp.stack(funcs, axis=-1)
+
+
+@register_local_map("cosine")
+def _cosine(x: jax.Array, d: int) -> jax.Array:
+    x = x.astype(jnp.result_type(x, jnp.float32))
+    parts = [jnp.ones_like(x)] + [np.sqrt(2.0) * jnp.cos(k * jnp.pi * x) for k in range(1, d)]
+    return jnp.stack(parts, axis=-1)
