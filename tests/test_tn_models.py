@@ -131,6 +131,67 @@ def test_labelled_mps_is_stable_at_hundreds_of_sites() -> None:
     np.testing.assert_allclose(got_log, ref_log, rtol=1e-5)
 
 
+def _plain_logits(tensors, center, phi):
+    """Reference contraction: unnormalised products of the site matrices, one sample at a time."""
+    def one(p):
+        left = jnp.ones((1,), phi.dtype)
+        for k in range(center):
+            left = left @ jnp.einsum("asb,s->ab", tensors[k], p[k])
+        right = jnp.ones((1,), phi.dtype)
+        for k in range(len(tensors) - 1, center, -1):
+            right = jnp.einsum("asb,s->ab", tensors[k], p[k]) @ right
+        return jnp.einsum("a,aslb,s,b->l", left, tensors[center], p[center], right)
+    return jnp.stack([one(p) for p in phi])
+
+
+def _uneven_model(seed: int, n: int, center: int) -> LabelledMPS:
+    """A labelled MPS with irregular bond dimensions (as the sweep solver leaves them)."""
+    rng = np.random.default_rng(seed)
+    bonds = [1] + [int(b) for b in rng.integers(1, 6, size=n - 1)] + [1]
+    ts = []
+    for k in range(n):
+        shape = (bonds[k], 2, 3, bonds[k + 1]) if k == center else (bonds[k], 2, bonds[k + 1])
+        ts.append(jnp.asarray(rng.normal(size=shape) / np.sqrt(2 * bonds[k])))
+    return LabelledMPS(tuple(ts), center)
+
+
+@pytest.mark.parametrize("center", [0, 5, 32, 63])
+def test_scanned_contraction_matches_plain_products_at_64_sites(center) -> None:
+    """Padded, stacked scans over 64 sites (edge bonds 2, 4 and 8, label anywhere) give the
+    plain products of the site matrices, values and gradients, in float64."""
+    with jax.enable_x64(True):
+        model = init_labelled_mps(jax.random.key(center), 64, 2, 3, 8, reference=[0.6, 0.8],
+                                  noise=0.3, center=center, dtype=jnp.float64)
+        x = np.random.default_rng(center).uniform(size=(4, 64))
+        phi = jnp.asarray(np.stack([np.cos(np.pi * x / 2), np.sin(np.pi * x / 2)], -1)
+                          / (0.6 * np.cos(np.pi * x / 2) + 0.8 * np.sin(np.pi * x / 2))[..., None])
+        want = np.asarray(_plain_logits(model.tensors, center, phi))
+        np.testing.assert_allclose(np.asarray(logits_jit(model, phi)), want, rtol=1e-10,
+                                   atol=1e-12)
+        weights = jnp.asarray(np.random.default_rng(9).normal(size=(4, 3)))
+
+        def loss(tensors, fn):
+            return jnp.sum(jnp.tanh(fn(tensors)) * weights)
+
+        got = jax.jit(jax.grad(loss), static_argnums=1)(
+            model.tensors, lambda ts: labelled_logits(LabelledMPS(ts, center), phi))
+        ref = jax.jit(jax.grad(loss), static_argnums=1)(
+            model.tensors, lambda ts: _plain_logits(ts, center, phi))
+        for k in range(64):
+            np.testing.assert_allclose(np.asarray(got[k]), np.asarray(ref[k]), rtol=1e-8,
+                                       atol=1e-12, err_msg=f"site {k}")
+
+
+@pytest.mark.parametrize("center", [0, 4, 9])
+def test_contraction_with_irregular_bonds_matches_dense(center) -> None:
+    with jax.enable_x64(True):
+        model = _uneven_model(center, 10, center)
+        phi = np.random.default_rng(1).normal(size=(5, 10, 2))
+        want = kron_inputs(phi) @ dense_mps_weights(model.tensors, center)
+        np.testing.assert_allclose(np.asarray(logits_jit(model, jnp.asarray(phi))), want,
+                                   rtol=1e-10, atol=1e-12)
+
+
 def test_anchored_identity_start_gives_exactly_the_centre() -> None:
     """With noise 0 every contracted site is the identity: f = C[0, :, :, 0] . phi_c."""
     model = init_labelled_mps(jax.random.key(0), 64, 2, 3, 8,

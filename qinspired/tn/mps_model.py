@@ -22,8 +22,11 @@ Contraction of a batch
 :func:`contract_labelled` contracts a whole batch of product inputs at once,
 from both ends towards the centre, in :math:`O(B\, n\, d\, \chi^2)`. Each step
 is one matrix product ``(B, chi) @ (chi, d chi)`` followed by a contraction
-with the local vectors; runs of equally shaped site tensors go through
-``lax.scan``, so the compiled program does not grow with the number of sites.
+with the local vectors. Each side's site tensors are zero-padded to its largest
+bond (only the few edge sites are smaller) and stacked, and one ``lax.scan`` per
+side absorbs them, so the compiled program does not grow with the number of
+sites and traces no per-site transposes (compile time is dominated by the number
+of distinct kernels XLA emits, one per traced per-site operation).
 (Written with ``tensornetwork.ncon``, JAX backend, vmapped over the batch
 since ``ncon`` has no batch hyperedge, the same contraction measured 2-5x
 slower; see ``benchmarks/tensor_networks.py``.) The running environment is
@@ -223,58 +226,56 @@ def _normalise(env: jax.Array, log: jax.Array) -> tuple[jax.Array, jax.Array]:
     return env / nrm[:, None], log + jnp.log(nrm)
 
 
-#: Runs of at least this many equally shaped site tensors are contracted with ``lax.scan``.
-_SCAN_MIN = 4
+def _stacked(tensors: Sequence[jax.Array], chi: int) -> jax.Array:
+    """Site tensors ``(chi_l, d, chi_r)`` zero-padded to ``(chi, d, chi)`` and stacked.
+
+    The zero rows and columns leave every contraction unchanged (they add exact
+    zeros); only the few edge sites, whose bonds are below ``chi``, are padded.
+    """
+    return jnp.stack([t if t.shape[0] == t.shape[2] == chi
+                      else jnp.pad(t, ((0, chi - t.shape[0]), (0, 0), (0, chi - t.shape[2])))
+                      for t in tensors])
 
 
-def _runs(shapes: Sequence[tuple[int, ...]]) -> list[tuple[int, int]]:
-    """Maximal ``[start, stop)`` runs of equal shapes."""
-    runs, start = [], 0
-    for k in range(1, len(shapes) + 1):
-        if k == len(shapes) or shapes[k] != shapes[start]:
-            runs.append((start, k))
-            start = k
-    return runs
-
-
-def _site_step(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.Array]
-               ) -> tuple[tuple[jax.Array, jax.Array], None]:
-    """Absorb site ``a`` (chi_l, d, chi_r) with local vectors ``p`` (batch, d) into the env."""
+def _absorb_left(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.Array]
+                 ) -> tuple[tuple[jax.Array, jax.Array], None]:
+    """Absorb site ``a`` (chi, d, chi) with local vectors ``p`` (batch, d) from the left."""
     env, log = carry
     a, p = site
-    dl, d, dr = a.shape
-    t = (env @ a.reshape(dl, d * dr)).reshape(-1, d, dr)
+    chi, d, _ = a.shape
+    t = (env @ a.reshape(chi, -1)).reshape(-1, d, chi)
     return _normalise(jnp.einsum("bsc,bs->bc", t, p), log), None
 
 
-def _chain_env(tensors: Sequence[jax.Array], phi: jax.Array, dtype
-               ) -> tuple[jax.Array, jax.Array]:
-    """Normalised ``(batch, chi)`` environment of a chain of site tensors, and its log-norm.
+def _absorb_right(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.Array]
+                  ) -> tuple[tuple[jax.Array, jax.Array], None]:
+    """Absorb site ``a`` (chi, d, chi) with local vectors ``p`` (batch, d) from the right."""
+    env, log = carry
+    a, p = site
+    t = jnp.einsum("asc,bc->bas", a, env)
+    return _normalise(jnp.einsum("bas,bs->ba", t, p), log), None
 
-    The chain is contracted from its first tensor (whose left bond is 1) to its
-    last; runs of equally shaped tensors go through ``lax.scan``, so the
-    compiled program does not grow with the number of sites.
+
+def _environment(tensors: Sequence[jax.Array], phi: jax.Array, dtype, *, from_right: bool
+                 ) -> tuple[jax.Array, jax.Array]:
+    """Normalised ``(batch, chi)`` environment of a chain of sites, and its log-norm.
+
+    The chain's tensors are padded to its largest bond ``chi`` and stacked, and
+    one ``lax.scan`` absorbs them from the outer end (bond 1, here the
+    first of ``chi`` entries) inwards: the compiled program does not grow with
+    the number of sites, and no per-site transposes or reversals are traced.
+    Only entries ``[:chi_inner]`` of the result can be nonzero.
     """
-    carry = (jnp.ones((phi.shape[0], 1), dtype), jnp.zeros((phi.shape[0],), dtype))
-    for start, stop in _runs([t.shape for t in tensors]):
-        if stop - start >= _SCAN_MIN:
-            xs = (jnp.stack(tensors[start:stop]), jnp.moveaxis(phi[:, start:stop], 1, 0))
-            carry, _ = jax.lax.scan(_site_step, carry, xs)
-        else:
-            for k in range(start, stop):
-                carry, _ = _site_step(carry, (tensors[k], phi[:, k]))
-    return carry
-
-
-def _left_env(tensors: Sequence[jax.Array], phi: jax.Array, dtype) -> tuple[jax.Array, jax.Array]:
-    """Environment of the sites left of a bond (see :func:`_chain_env`)."""
-    return _chain_env(tensors, phi, dtype)
-
-
-def _right_env(tensors: Sequence[jax.Array], phi: jax.Array, dtype) -> tuple[jax.Array, jax.Array]:
-    """Environment of the sites right of a bond, contracted from the right end."""
-    mirrored = [jnp.transpose(t, (2, 1, 0)) for t in reversed(tensors)]
-    return _chain_env(mirrored, phi[:, ::-1], dtype)
+    batch = phi.shape[0]
+    if not tensors:
+        return jnp.ones((batch, 1), dtype), jnp.zeros((batch,), dtype)
+    chi = max(max(t.shape[0], t.shape[2]) for t in tensors)
+    env = jnp.zeros((batch, chi), dtype).at[:, 0].set(1.0)
+    step = _absorb_right if from_right else _absorb_left
+    (env, log), _ = jax.lax.scan(step, (env, jnp.zeros((batch,), dtype)),
+                                 (_stacked(tensors, chi), jnp.moveaxis(phi, 1, 0)),
+                                 reverse=from_right)
+    return env, log
 
 
 def contract_labelled(model: LabelledMPS, phi: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -299,10 +300,11 @@ def contract_labelled(model: LabelledMPS, phi: jax.Array) -> tuple[jax.Array, ja
                          f"got {phi.shape}")
     c = model.center
     dtype = jnp.result_type(phi, model.tensors[0])
-    left, log_l = _left_env(model.tensors[:c], phi[:, :c], dtype)
-    right, log_r = _right_env(model.tensors[c + 1:], phi[:, c + 1:], dtype)
+    left, log_l = _environment(model.tensors[:c], phi[:, :c], dtype, from_right=False)
+    right, log_r = _environment(model.tensors[c + 1:], phi[:, c + 1:], dtype, from_right=True)
     centre = model.tensors[c]
     dl, d, n_out, dr = centre.shape
+    left, right = left[:, :dl], right[:, :dr]
     t = (left @ centre.reshape(dl, -1)).reshape(-1, d, n_out * dr)
     t = jnp.einsum("bsk,bs->bk", t, phi[:, c]).reshape(-1, n_out, dr)
     return jnp.einsum("blc,bc->bl", t, right), log_l + log_r
