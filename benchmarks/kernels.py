@@ -75,6 +75,8 @@ from pathlib import Path
 
 import jax
 import _kernel_peers as peers
+from _kernel_scale import markdown as scale_markdown
+from _kernel_scale import run_scale
 import numpy as np
 from _timing import median_time
 from qinspired.kernels import FidelityKernel
@@ -545,6 +547,8 @@ def markdown(res: dict) -> str:
         out.append("")
         out.append("Fit time: grid search (5 folds x grid) + refit on the training set; the "
                    "quantum kernel is compiled before the clock starts.\n")
+    if "scale" in res:
+        out += scale_markdown(res["scale"]) + [""]
     out.append("## Notes\n")
     out += [f"- {line}" for line in res["notes"]]
     return "\n".join(out) + "\n"
@@ -604,7 +608,7 @@ def _versions() -> dict[str, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e"],
+    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale"],
                         default=["gram", "mps", "e2e"])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
@@ -645,6 +649,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of repeats per qinspired timing (median_time)")
     parser.add_argument("--peer-budget", type=float, default=10.0,
                         help="seconds of repeats per peer timing (a slow call is timed once)")
+    parser.add_argument("--scale-qubits", type=int, default=12)
+    parser.add_argument("--scale-points", type=int, default=2000)
+    parser.add_argument("--scale-density-qubits", type=int, default=6)
+    parser.add_argument("--scale-density-points", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes to validate the script (about a minute)")
@@ -658,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds, args.grid_size, args.e2e_entanglement = 2, 3, ["linear"]
         args.bandwidths = [0.1, 1.0]
         args.budget = args.peer_budget = 1.0
+        args.scale_qubits, args.scale_points = 6, 300
+        args.scale_density_qubits, args.scale_density_points = 3, 100
 
     modules = {**{p: m for p, (m, _) in peers.STRONGEST.items()},
                "qiskit-ml-cu": "qiskit_machine_learning", "pennylane": "pennylane",
@@ -687,6 +697,8 @@ def main(argv: list[str] | None = None) -> int:
         res["mps"] = run_mps(args)
     if "e2e" in args.parts:
         res["e2e"] = run_e2e(args)
+    if "scale" in args.parts:
+        res["scale"] = run_scale(args)
 
     env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,22 @@ def _overlap_sq(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.abs(jnp.matmul(a, jnp.conj(b).T, precision=_HIGHEST)) ** 2
 
 
+def _overlap_sq_real(a: jax.Array, b: jax.Array) -> jax.Array:
+    r""":math:`|\langle a_i | b_j \rangle|^2` from one real matrix product.
+
+    With :math:`a = a_r + i a_i`, the rows :math:`[a_r, a_i]` and
+    :math:`[-a_i, a_r]` stacked on top of each other, times :math:`[b_r, b_i]^T`,
+    give the real and the imaginary parts of :math:`\langle a | b \rangle`.
+    """
+    ar, ai = jnp.real(a), jnp.imag(a)
+    lhs = jnp.concatenate([jnp.concatenate([ar, ai], axis=1),
+                           jnp.concatenate([-ai, ar], axis=1)], axis=0)
+    rhs = jnp.concatenate([jnp.real(b), jnp.imag(b)], axis=1)
+    prod = jnp.matmul(lhs, rhs.T, precision=_HIGHEST)
+    re, im = prod[: a.shape[0]], prod[a.shape[0]:]
+    return re * re + im * im
+
+
 def _sample(values: jax.Array, params: dict, key: jax.Array) -> jax.Array:
     """Finite-shot estimates: ``Binomial(shots, p) / shots`` of ``p = offset + slope * value``."""
     shots = params["shots"]
@@ -52,25 +68,9 @@ def _sample(values: jax.Array, params: dict, key: jax.Array) -> jax.Array:
     return (hits / shots - params["offset"]) / params["slope"]
 
 
-def _block_statevector(params: dict, a: jax.Array, b: jax.Array, key: jax.Array) -> jax.Array:
-    return _overlap_sq(a, b)
-
-
-def _block_statevector_shots(params: dict, a, b, key) -> jax.Array:
-    return _sample(_overlap_sq(a, b), params, key)
-
-
 def _product_overlap(a: jax.Array, b: jax.Array) -> jax.Array:
     per_qubit = jnp.einsum("iqs,jqs->ijq", jnp.conj(a), b, precision=_HIGHEST)
     return jnp.prod(jnp.abs(per_qubit) ** 2, axis=-1)
-
-
-def _block_product(params: dict, a, b, key) -> jax.Array:
-    return _product_overlap(a, b)
-
-
-def _block_product_shots(params: dict, a, b, key) -> jax.Array:
-    return _sample(_product_overlap(a, b), params, key)
 
 
 def _mps_overlap(a: tuple, b: tuple) -> jax.Array:
@@ -80,32 +80,61 @@ def _mps_overlap(a: tuple, b: tuple) -> jax.Array:
     return jnp.abs(env[:, :, 0, 0]) ** 2
 
 
-def _block_mps(params: dict, a, b, key) -> jax.Array:
-    return _mps_overlap(a, b)
-
-
-def _block_mps_shots(params: dict, a, b, key) -> jax.Array:
-    return _sample(_mps_overlap(a, b), params, key)
-
-
 def _trace_product(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.real(jnp.matmul(a, jnp.conj(b).T, precision=_HIGHEST))
 
 
-def _block_density(params: dict, a, b, key) -> jax.Array:
-    return _trace_product(a, b)
+def _hermitian_features(v: jax.Array) -> jax.Array:
+    r"""Real coordinates of flattened Hermitian matrices, orthonormal for :math:`\mathrm{Tr}(AB)`.
+
+    The diagonal, then :math:`\sqrt 2\,\mathrm{Re}` and :math:`\sqrt 2\,\mathrm{Im}` of
+    the strict upper triangle: :math:`d^2` reals per matrix instead of :math:`2 d^2`.
+    """
+    dim = int(round(v.shape[1] ** 0.5))
+    rows, cols = np.triu_indices(dim, 1)
+    m = v.reshape(v.shape[0], dim, dim)
+    upper = m[:, rows, cols]
+    diag = jnp.real(jnp.diagonal(m, axis1=1, axis2=2))
+    root2 = np.sqrt(2.0).astype(diag.dtype)
+    return jnp.concatenate([diag, root2 * jnp.real(upper), root2 * jnp.imag(upper)], axis=1)
 
 
-def _block_density_shots(params: dict, a, b, key) -> jax.Array:
-    return _sample(_trace_product(a, b), params, key)
+def _trace_product_real(a: jax.Array, b: jax.Array) -> jax.Array:
+    r""":math:`\mathrm{Tr}(\rho_a \rho_b)` of Hermitian matrices from one real product of half size."""
+    return jnp.matmul(_hermitian_features(a), _hermitian_features(b).T, precision=_HIGHEST)
 
 
+def _blocks(overlap: Any) -> tuple[Any, Any]:
+    """The exact and the finite-shot block functions of a pairwise overlap function."""
+
+    def exact(params: dict, a: Any, b: Any, key: jax.Array) -> jax.Array:
+        return overlap(a, b)
+
+    def sampled(params: dict, a: Any, b: Any, key: jax.Array) -> jax.Array:
+        return _sample(overlap(a, b), params, key)
+
+    return exact, sampled
+
+
+# Block functions by state kind and matrix-product arithmetic. On CPU, XLA's complex
+# matrix product runs several times slower than real products of the same data (see
+# benchmarks/kernels.py, part 4), so statevector and density blocks use the real forms
+# there; accelerators keep the complex product (cuBLAS runs it at full speed).
 _BLOCKS = {
-    "statevector": (_block_statevector, _block_statevector_shots),
-    "product": (_block_product, _block_product_shots),
-    "mps": (_block_mps, _block_mps_shots),
-    "density": (_block_density, _block_density_shots),
+    "statevector": {"complex": _blocks(_overlap_sq), "real": _blocks(_overlap_sq_real)},
+    "density": {"complex": _blocks(_trace_product), "real": _blocks(_trace_product_real)},
+    "product": {"complex": _blocks(_product_overlap)},
+    "mps": {"complex": _blocks(_mps_overlap)},
 }
+
+
+def _arithmetic(kind: str, devices: list[Any]) -> str:
+    """``"real"`` where every device is a CPU and the kind has a real form, else ``"complex"``."""
+    forms = _BLOCKS[kind]
+    if "real" in forms and all(d.platform == "cpu" for d in devices):
+        return "real"
+    return "complex"
+
 
 _DEFAULT_TILES = {"statevector": 512, "product": 1024, "mps": 64, "density": 256}
 
@@ -276,17 +305,18 @@ class FidelityKernel(QuantumKernel):
         if self.shots is not None:
             key = jax.random.fold_in(as_key(self.random_state), _fingerprint(states_a, states_b))
         tile = self.tile_size if self.tile_size is not None else _DEFAULT_TILES.get(kind, 512)
+        devices = self._devices()
         b_data = None if states_b is None else states_b.data
         if kind == "data":
             block, params, tile = _circuit_mode.block(self, states_a.data, self._shots(), tile)
         elif kind in _BLOCKS:
             params = self._sampling(kind)
-            block = _BLOCKS[kind][params is not None]
+            block = _BLOCKS[kind][_arithmetic(kind, devices)][params is not None]
         else:
             raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
                              f"{kind!r} states")
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
-                        devices=self._devices(), key=key)
+                        devices=devices, key=key)
         if self.mitigation is not None:
             if states_b is None:
                 self_a = self_b = np.diag(K).copy()

@@ -201,7 +201,7 @@ class ProjectedKernel(QuantumKernel):
                 raise ValueError(f"ProjectedKernel: expected Bloch-vector states from "
                                  f"ProjectedKernel.states, got {s.kind!r}")
         gamma = self._gamma_from(states_a if states_b is None else states_b)
-        params = {"gamma": jnp.asarray(gamma, jnp.float32)}
+        params = {"gamma": jnp.asarray(gamma, jax.dtypes.canonicalize_dtype(np.float64))}
         return gram_matrix(_block_projected, params, states_a.data,
                            None if states_b is None else states_b.data, tile_size=self._tile(),
                            out=out, devices=self._devices())

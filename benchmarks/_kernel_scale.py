@@ -1,0 +1,95 @@
+"""Part 4 of ``benchmarks/kernels.py``: the Gram matrix against the machine's own limit.
+
+For the ZZ feature map (``reps=2``, full entanglement) at ``--scale-qubits`` qubits and
+``--scale-points`` points, measured in one process, one after the other:
+
+* ``states``: the ``N`` statevectors alone (``FidelityKernel.states``);
+* ``gemm``: one real matrix product of shape ``(N, 2d) x (2d, N)`` at HIGHEST precision,
+  ``d = 2**n`` (the real and imaginary parts of the states side by side): the cost of the
+  arithmetic any exact Gram matrix of these states needs at least about once;
+* ``kernel``: ``k(X)`` end to end (first call apart from the steady state), with the block
+  arithmetic the library chooses on this machine;
+* ``complex``: the same tiled Gram matrix with the complex matrix product forced.
+
+Reported: ``kernel / (states + gemm)`` (the target is <= 1.3), ``complex / kernel`` and the
+largest difference between the two Gram matrices relative to the largest entry. The same
+comparison for the noisy (density-matrix) kernel at ``--scale-density-qubits`` qubits.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from _timing import median_time
+
+from qinspired.circuits import NoiseModel, channels
+from qinspired.feature_maps import ZZFeatureMap
+from qinspired.kernels import FidelityKernel
+from qinspired.kernels.fidelity import _BLOCKS
+from qinspired.kernels.gram import gram_matrix
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+@jax.jit
+def _real_gemm(f: jax.Array) -> jax.Array:
+    return jnp.matmul(f, f.T, precision=_HIGHEST)
+
+
+def _complex_gram(kind: str, data, tile: int) -> np.ndarray:
+    return gram_matrix(_BLOCKS[kind]["complex"][0], None, data, tile_size=tile)
+
+
+def _measure(kernel: FidelityKernel, x: np.ndarray, kind: str, tile: int, budget: float) -> dict:
+    kernel.fit(x)
+    jax.clear_caches()
+    t0 = time.perf_counter()
+    K = kernel(x)
+    first = time.perf_counter() - t0
+    steady, repeats = median_time(lambda: kernel(x), budget_s=budget)
+    data = kernel.states(x).data
+    states, _ = median_time(lambda: jax.block_until_ready(kernel.states(x).data), budget_s=budget)
+    flat = jnp.asarray(data).reshape(len(x), -1)
+    stacked = jnp.concatenate([jnp.real(flat), jnp.imag(flat)], axis=1)
+    jax.block_until_ready(_real_gemm(stacked))
+    gemm, _ = median_time(lambda: jax.block_until_ready(_real_gemm(stacked)), budget_s=budget)
+    K_complex = _complex_gram(kind, data, tile)
+    complex_t, _ = median_time(lambda: _complex_gram(kind, data, tile), budget_s=budget)
+    return {"points": len(x), "first_call_s": first, "steady_s": steady, "repeats": repeats,
+            "states_s": states, "gemm_s": gemm, "complex_s": complex_t,
+            "ratio_to_states_plus_gemm": steady / (states + gemm),
+            "complex_over_ours": complex_t / steady,
+            "max_rel_diff_vs_complex": float(np.max(np.abs(K - K_complex)) / np.max(np.abs(K)))}
+
+
+def run_scale(args) -> dict:
+    """Time the statevector and the density-matrix Gram matrices against their floors."""
+    rng = np.random.default_rng(args.seed)
+    n, N = args.scale_qubits, args.scale_points
+    x = rng.uniform(0, 2 * np.pi, (N, n))
+    out = {"statevector": {"qubits": n, **_measure(
+        FidelityKernel(ZZFeatureMap(n, reps=2, entanglement="full")), x, "statevector", 512,
+        args.budget)}}
+    n_rho, N_rho = args.scale_density_qubits, args.scale_density_points
+    x_rho = rng.uniform(0, 2 * np.pi, (N_rho, n_rho))
+    noisy = FidelityKernel(ZZFeatureMap(n_rho, reps=2, entanglement="full"),
+                           noise=NoiseModel().add_all_qubit(channels.Depolarizing(0.01)))
+    out["density"] = {"qubits": n_rho, **_measure(noisy, x_rho, "density", 256, args.budget)}
+    return out
+
+
+def markdown(res: dict) -> list[str]:
+    """The part-4 table."""
+    lines = ["", "### Gram matrix against its floor (states + one real GEMM)", "",
+             "| states | qubits | N | first call s | k(X) s | states s | real GEMM s "
+             "| k / (states + GEMM) | complex product s | complex / ours | max rel diff |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for kind, r in res.items():
+        lines.append(f"| {kind} | {r['qubits']} | {r['points']} | {r['first_call_s']:.2f} "
+                     f"| {r['steady_s']:.3f} | {r['states_s']:.3f} | {r['gemm_s']:.3f} "
+                     f"| {r['ratio_to_states_plus_gemm']:.2f} | {r['complex_s']:.3f} "
+                     f"| {r['complex_over_ours']:.2f} | {r['max_rel_diff_vs_complex']:.1e} |")
+    return lines

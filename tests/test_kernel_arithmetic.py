@@ -1,0 +1,92 @@
+"""The real-arithmetic Gram blocks against complex NumPy products, and the CPU dispatch."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from qinspired.circuits import NoiseModel, channels
+from qinspired.feature_maps import ZZFeatureMap
+from qinspired.kernels import FidelityKernel
+from qinspired.kernels import fidelity
+from qinspired.kernels.gram import gram_matrix
+
+RNG = np.random.default_rng(11)
+
+
+def _states(n_points: int, dim: int) -> np.ndarray:
+    psi = RNG.normal(size=(n_points, dim)) + 1j * RNG.normal(size=(n_points, dim))
+    return psi / np.linalg.norm(psi, axis=1, keepdims=True)
+
+
+def _densities(n_points: int, dim: int) -> np.ndarray:
+    m = RNG.normal(size=(n_points, dim, dim)) + 1j * RNG.normal(size=(n_points, dim, dim))
+    rho = m @ m.conj().transpose(0, 2, 1)
+    return rho / np.trace(rho, axis1=1, axis2=2).real[:, None, None]
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.complex64, 2e-6), (np.complex128, 1e-12)])
+def test_real_overlap_equals_the_complex_product(dtype, tol):
+    a, b = _states(23, 32), _states(9, 32)
+    expected = np.abs(a @ b.conj().T) ** 2
+    with jax.enable_x64(dtype == np.complex128):
+        got = np.asarray(fidelity._overlap_sq_real(a.astype(dtype), b.astype(dtype)))
+    np.testing.assert_allclose(got, expected, atol=tol)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.complex64, 2e-6), (np.complex128, 1e-12)])
+def test_hermitian_coordinates_give_the_trace_of_the_product(dtype, tol):
+    rho_a, rho_b = _densities(7, 8), _densities(5, 8)
+    expected = np.einsum("aij,bji->ab", rho_a, rho_b).real
+    with jax.enable_x64(dtype == np.complex128):
+        got = np.asarray(fidelity._trace_product_real(rho_a.reshape(7, -1).astype(dtype),
+                                                      rho_b.reshape(5, -1).astype(dtype)))
+    np.testing.assert_allclose(got, expected, atol=tol)
+
+
+@pytest.mark.parametrize("kind, make", [("statevector", lambda: _states(300, 16)),
+                                        ("density", lambda: _densities(300, 4).reshape(300, -1))])
+def test_tiled_real_and_complex_blocks_agree(kind, make):
+    data = make().astype(np.complex64)
+    real = gram_matrix(fidelity._BLOCKS[kind]["real"][0], None, data, tile_size=64)
+    cplx = gram_matrix(fidelity._BLOCKS[kind]["complex"][0], None, data, tile_size=64)
+    np.testing.assert_allclose(real, cplx, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(real, real.T, atol=0)
+
+
+def test_cpu_devices_use_real_arithmetic():
+    cpus = jax.devices("cpu")
+    assert fidelity._arithmetic("statevector", cpus) == "real"
+    assert fidelity._arithmetic("density", cpus) == "real"
+    assert fidelity._arithmetic("product", cpus) == "complex"
+
+    class Accelerator:
+        platform = "gpu"
+
+    assert fidelity._arithmetic("statevector", [Accelerator()]) == "complex"
+
+
+def test_kernels_match_dense_references_in_x64():
+    X = RNG.uniform(0, 2 * np.pi, (6, 3))
+    with jax.enable_x64(True):
+        fm = ZZFeatureMap(3, reps=1, feature_scale=1.0)
+        psi = np.asarray(FidelityKernel(fm).states(X).data)
+        np.testing.assert_allclose(FidelityKernel(fm)(X), np.abs(psi @ psi.conj().T) ** 2,
+                                   atol=1e-12)
+        noisy = FidelityKernel(fm, noise=NoiseModel().add_all_qubit(channels.Depolarizing(0.1)))
+        rho = np.asarray(noisy.states(X).data).reshape(6, 8, 8)
+        np.testing.assert_allclose(noisy(X), np.einsum("aij,bji->ab", rho, rho).real,
+                                   atol=1e-12)
+
+
+def test_projected_gamma_keeps_the_working_precision():
+    X = RNG.uniform(0, 2 * np.pi, (5, 3))
+    gamma = 0.123456789012345
+    with jax.enable_x64(True):
+        from qinspired.kernels import ProjectedKernel
+
+        k = ProjectedKernel(ZZFeatureMap(3, reps=1, feature_scale=1.0), gamma=gamma)
+        r = k.states(X).data
+        sq = np.sum((r[:, None, :] - r[None, :, :]) ** 2, axis=-1)
+        np.testing.assert_allclose(k(X), np.exp(-gamma * 0.5 * sq), rtol=1e-12, atol=1e-14)
