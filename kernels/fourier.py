@@ -452,7 +452,13 @@ def _random_bits(key: jax.Array, size: int, dtype: type) -> np.ndarray:
 
 # --------------------------------------------------------------------------- features
 @jax.jit
-def _features(X: jax.Array, W: jax.Array) -> jax.Array:
+def cos_sin_features(X: jax.Array, W: jax.Array) -> jax.Array:
+    """The feature formula of :func:`fourier_features` on JAX arrays, unchecked.
+
+    For callers that validated ``X`` (2-D) and ``W`` (2-D, same columns) and
+    chose the dtype themselves, including under ``jit`` (the Flax layer
+    :class:`qinspired.nn.FourierFeatures`).
+    """
     phase = X @ W.T
     scale = 1.0 / jnp.sqrt(jnp.asarray(W.shape[0], X.dtype))
     return jnp.concatenate([jnp.cos(phase), jnp.sin(phase)], axis=1) * scale
@@ -507,4 +513,4 @@ def fourier_features(X: Any, frequencies: Any) -> jax.Array:
             "(one column per feature)"
         )
     dtype = real_dtype()
-    return _features(jnp.asarray(x, dtype), jnp.asarray(w, dtype))
+    return cos_sin_features(jnp.asarray(x, dtype), jnp.asarray(w, dtype))

@@ -67,6 +67,7 @@ def test_monitoring_reports_log_as_metrics(tracking):
 def _small_estimators():
     from qinspired import (
         AngleEncoding,
+        MPSAnomalyDetector,
         MPSClassifier,
         MPSRegressor,
         QuantumKernelPCA,
@@ -89,7 +90,8 @@ def _small_estimators():
             MPSClassifier(bond_dim=2, max_iter=2, random_state=0),
             MPSRegressor(bond_dim=2, max_iter=2, random_state=0),
             TTNClassifier(bond_dim=2, max_iter=2, random_state=0),
-            TTNRegressor(bond_dim=2, max_iter=2, random_state=0)]
+            TTNRegressor(bond_dim=2, max_iter=2, random_state=0),
+            MPSAnomalyDetector(bond_dim=2, max_iter=2, random_state=0)]
 
 
 @pytest.mark.parametrize("model", _small_estimators(), ids=lambda m: type(m).__name__)

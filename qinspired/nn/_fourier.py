@@ -26,7 +26,7 @@ from flax import nnx
 from qinspired._validation import check_choice, check_int
 from qinspired.kernels.fourier import (
     SAMPLINGS,
-    _features,
+    cos_sin_features,
     pauli_encoding_coefficients,
     sample_frequencies,
 )
@@ -115,4 +115,4 @@ class FourierFeatures(nnx.Module):
         batch = x.shape[:-1]
         w = self.frequencies[...]
         x = x.reshape(-1, self.in_features).astype(jnp.result_type(x, w))
-        return _features(x, w.astype(x.dtype)).reshape(*batch, 2 * self.n_components)
+        return cos_sin_features(x, w.astype(x.dtype)).reshape(*batch, 2 * self.n_components)
