@@ -45,18 +45,22 @@ def _overlap_sq(a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _overlap_sq_real(a: jax.Array, b: jax.Array) -> jax.Array:
-    r""":math:`|\langle a_i | b_j \rangle|^2` from one real matrix product.
+    r""":math:`|\langle a_i | b_j \rangle|^2` from three real matrix products.
 
-    With :math:`a = a_r + i a_i`, the rows :math:`[a_r, a_i]` and
-    :math:`[-a_i, a_r]` stacked on top of each other, times :math:`[b_r, b_i]^T`,
-    give the real and the imaginary parts of :math:`\langle a | b \rangle`.
+    With :math:`a = a_r + i a_i` and :math:`b = b_r + i b_i`, the products
+    :math:`t_1 = a_r b_r^T`, :math:`t_2 = a_i b_i^T` and
+    :math:`t_3 = (a_r - a_i)(b_r + b_i)^T` give
+    :math:`\mathrm{Re}\langle a|b\rangle = t_1 + t_2` and
+    :math:`\mathrm{Im}\langle a|b\rangle = t_3 - t_1 + t_2`: three real
+    products of size ``d`` instead of the four of the plain real form.
     """
     ar, ai = jnp.real(a), jnp.imag(a)
-    lhs = jnp.concatenate([jnp.concatenate([ar, ai], axis=1),
-                           jnp.concatenate([-ai, ar], axis=1)], axis=0)
-    rhs = jnp.concatenate([jnp.real(b), jnp.imag(b)], axis=1)
-    prod = jnp.matmul(lhs, rhs.T, precision=_HIGHEST)
-    re, im = prod[: a.shape[0]], prod[a.shape[0]:]
+    br, bi = jnp.real(b), jnp.imag(b)
+    t1 = jnp.matmul(ar, br.T, precision=_HIGHEST)
+    t2 = jnp.matmul(ai, bi.T, precision=_HIGHEST)
+    t3 = jnp.matmul(ar - ai, (br + bi).T, precision=_HIGHEST)
+    re = t1 + t2
+    im = t3 - t1 + t2
     return re * re + im * im
 
 
