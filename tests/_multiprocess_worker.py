@@ -10,7 +10,9 @@ process for the reference.
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -93,4 +95,11 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    try:
+        main(sys.argv)
+    except BaseException:
+        # Exit at once: the interpreter's exit would wait in JAX's distributed shutdown
+        # barrier for the other processes, which wait for this one.
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
