@@ -64,8 +64,10 @@ def test_gram_rate_is_against_the_matching_gemm_peak(report):
 
 def test_agreement_with_the_cpu_is_small(report):
     agreement = report["agreement"]
+    assert agreement["reference_device"] == "cpu"
     assert agreement["states_max_abs_diff"] <= 1e-6
-    assert agreement["gram_max_abs_diff"] <= 1e-6
+    # complex64 Gram against a complex128 one of the same states
+    assert 0 < agreement["gram_max_abs_diff"] <= 1e-5
 
 
 def test_peak_bandwidth_table_matches_device_kinds(monkeypatch):
