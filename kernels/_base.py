@@ -30,6 +30,7 @@ from qinspired._params import Params
 from qinspired._validation import as_float_array, check_choice, check_int
 from qinspired.circuits.circuit import Circuit
 from qinspired.kernels import _states
+from qinspired.kernels.gram import select_devices
 
 __all__ = ["KernelStates", "QuantumKernel"]
 
@@ -165,14 +166,8 @@ class QuantumKernel(Params):
         return backend
 
     def _devices(self) -> list[Any]:
-        """The first ``devices`` of ``jax.devices()`` (all of them for None)."""
-        devs = jax.devices()
-        if self.devices is None:
-            return devs
-        n = check_int(self._owner, "devices", self.devices, 1)
-        if n > len(devs):
-            raise ValueError(f"{self._owner}: devices={n} but only {len(devs)} are visible")
-        return devs[:n]
+        """The devices to shard over (see :func:`~qinspired.kernels.gram.select_devices`)."""
+        return select_devices(self.devices, self._owner)
 
     def _tile(self) -> int:
         if self.tile_size is None:

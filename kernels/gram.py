@@ -26,7 +26,12 @@ no communication. The same code runs multi-host under
 every process, each process holds the same features (it computes them
 itself from the same data), the tiles are placed with
 :func:`jax.make_array_from_callback`, and each block is gathered to every
-host with :func:`jax.experimental.multihost_utils.process_allgather`.
+host with :func:`jax.experimental.multihost_utils.process_allgather`. Every
+process must take part (:func:`select_devices` spreads a device count evenly
+over the processes). A path given as ``out`` is then written by process 0
+alone; the file must be on a filesystem every process sees (checked before
+the first block), and after the last block every other process opens it
+read-only, so each process returns the same matrix and no two write it.
 
 Shapes are bucketed (tiles padded to one of eight sizes per factor of two, at
 most ``tile_size``) so that a new number of data points rarely recompiles the
@@ -36,6 +41,7 @@ block function and at most 12.5% of the work is padding.
 from __future__ import annotations
 
 import os
+import secrets
 from functools import partial
 from typing import Any, Callable, Sequence
 
@@ -47,7 +53,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from qinspired._batching import round_up
 from qinspired._validation import check_int, check_memory
 
-__all__ = ["BlockFn", "gram_matrix", "leading_size"]
+__all__ = ["BlockFn", "gram_matrix", "leading_size", "select_devices"]
 
 BlockFn = Callable[[Any, Any, Any, jax.Array], jax.Array]
 """``block_fn(params, a_tile, b_tile, key) -> (len(a_tile), len(b_tile))`` block."""
@@ -103,12 +109,14 @@ def _to_host(block: jax.Array) -> np.ndarray:
     return np.asarray(block)
 
 
-def _prepare_out(out: Any, shape: tuple[int, int]) -> np.ndarray:
+def _prepare_out(out: Any, shape: tuple[int, int]) -> np.ndarray | None:
     if out is None:
         check_memory(8 * shape[0] * shape[1], f"a {shape[0]} x {shape[1]} Gram matrix in host "
                      "memory (pass out= a memmap to stream it to disk)")
         return np.empty(shape, dtype=np.float64)
     if isinstance(out, (str, os.PathLike)):
+        if jax.process_count() > 1:
+            return _open_shared(os.fspath(out), shape)
         return np.lib.format.open_memmap(os.fspath(out), mode="w+", dtype=np.float64, shape=shape)
     if not isinstance(out, np.ndarray) or out.shape != shape:
         raise ValueError(f"out must be a NumPy array (or memmap) of shape {shape}, got "
@@ -118,10 +126,82 @@ def _prepare_out(out: Any, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def _open_shared(path: str, shape: tuple[int, int]) -> np.ndarray | None:
+    """Process 0 creates the ``.npy`` file (returned), the others get None.
+
+    Process 0 writes a random tag into the file and broadcasts it; every
+    process checks that it reads the tag back from ``path``, so a path on a
+    disk that some host does not share (or a stale file there) is refused in
+    every process before any block is computed.
+    """
+    from jax.experimental import multihost_utils
+
+    result, tag = None, np.int32(0)
+    if jax.process_index() == 0:
+        result = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=shape)
+        tag = np.int32(2 + secrets.randbelow(2**31 - 3))  # not a kernel value
+        if result.size:
+            result.flat[0] = tag
+        result.flush()
+    tag = int(multihost_utils.broadcast_one_to_all(tag))
+    try:
+        seen = np.load(path, mmap_mode="r")
+        ok = seen.shape == shape and (seen.size == 0 or seen.flat[0] == tag)
+    except (OSError, ValueError):
+        ok = False
+    oks = np.asarray(multihost_utils.process_allgather(np.int32(ok))).reshape(-1)
+    blind = [i for i, flag in enumerate(oks) if not flag]
+    if blind:
+        raise ValueError(f"out={path!r}: process(es) {blind} do not see the file process 0 "
+                         "created there; under several processes out= must be a path on a "
+                         "filesystem every process shares")
+    return result
+
+
+def _close_shared(result: np.ndarray | None, path: str) -> np.ndarray:
+    """After the last block: process 0 flushes its file, the others open it read-only."""
+    from jax.experimental import multihost_utils
+
+    if result is not None:
+        result.flush()
+    multihost_utils.sync_global_devices(f"qinspired gram_matrix out={path}")
+    return result if result is not None else np.load(path, mmap_mode="r")
+
+
+def select_devices(n: int | None, owner: str) -> list[Any]:
+    """The devices a kernel's ``devices=n`` shards over (all visible ones for None).
+
+    With one process, the first ``n`` of ``jax.devices()``. Under several
+    processes every process takes part in every block, so ``n`` must be a
+    multiple of the process count and the first ``n / process_count`` devices
+    of each process are taken.
+    """
+    devs = jax.devices()
+    if n is None:
+        return devs
+    n = check_int(owner, "devices", n, 1)
+    if n > len(devs):
+        raise ValueError(f"{owner}: devices={n} but only {len(devs)} are visible")
+    procs = jax.process_count()
+    if procs == 1:
+        return devs[:n]
+    per, rest = divmod(n, procs)
+    by_process = [[d for d in devs if d.process_index == p] for p in range(procs)]
+    if rest or any(len(local) < per for local in by_process):
+        raise ValueError(f"{owner}: devices={n} under {procs} processes must be a multiple of "
+                         f"{procs} with at most {min(map(len, by_process))} per process "
+                         "(every process computes its share of every block)")
+    return [d for local in by_process for d in local[:per]]
+
+
 def _mesh(devices: Sequence[Any] | None) -> Mesh | None:
     devs = list(jax.devices() if devices is None else devices)
     if not devs:
         raise ValueError("devices is empty; pass None to use every visible device")
+    missing = set(range(jax.process_count())) - {d.process_index for d in devs}
+    if missing:
+        raise ValueError(f"devices has none of process(es) {sorted(missing)}: under several "
+                         "processes every process must contribute devices")
     return Mesh(np.array(devs), ("rows",)) if len(devs) > 1 else None
 
 
@@ -155,8 +235,9 @@ def gram_matrix(
         Rows (and columns) per tile.
     out : ndarray, str or path, optional
         Where to write the result: a float array (or ``numpy.memmap``) of
-        the right shape, or a path at which a ``.npy`` memmap is created.
-        Default: a new float64 array in host memory.
+        the right shape, or a path at which a ``.npy`` memmap is created
+        (under several processes process 0 alone writes it and the others
+        return it opened read-only). Default: a new float64 array in host memory.
     devices : sequence of jax.Device, optional
         Devices to shard row tiles over (default: all visible devices).
     key : jax.Array, optional
@@ -167,16 +248,17 @@ def gram_matrix(
     Returns
     -------
     numpy.ndarray, shape (n_a, n_b)
-        ``out`` itself when given.
+        ``out`` itself when given as an array; for a path, the memmap of that file.
     """
     tile = check_int("gram_matrix", "tile_size", tile_size, 1)
     symmetric = b is None
     b_tree = a if symmetric else b
     n_a, n_b = leading_size(a), leading_size(b_tree)
+    shared = isinstance(out, (str, os.PathLike)) and jax.process_count() > 1
+    mesh = _mesh(devices)
     result = _prepare_out(out, (n_a, n_b))
     if n_a == 0 or n_b == 0:
-        return result
-    mesh = _mesh(devices)
+        return _close_shared(result, os.fspath(out)) if shared else result
     n_dev = 1 if mesh is None else mesh.devices.size
     # Symmetric: cut even a matrix that fits one tile into 2 or 4 row tiles, so only
     # the 3 of 4 (10 of 16) blocks on and above the diagonal are computed.
@@ -200,7 +282,9 @@ def gram_matrix(
                 upper = np.triu(block[:n_diag, :n_diag])
                 block = block.copy()
                 block[:n_diag, :n_diag] = upper + np.triu(upper, 1).T
+            if result is None:
+                continue
             result[r0:r1, c0:c1] = block
             if symmetric and c0 != r0:
                 result[c0:c1, r0:r1] = block.T
-    return result
+    return _close_shared(result, os.fspath(out)) if shared else result
