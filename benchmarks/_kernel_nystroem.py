@@ -189,7 +189,8 @@ def markdown(res: dict) -> list[str]:
     for r in res["tradeoff"]:
         lines.append(f"| {r['method']} | {r['train']} | {r['components']} | {r['accuracy']:.3f} "
                      f"| {r['fit_s']:.1f} | {r['predict_s']:.1f} |")
-    lines.append(f"\nLoad average at the end: {', '.join(f'{v:.2f}' for v in res['load_average'])}.")
+    load = ", ".join(f"{v:.2f}" for v in res["load_average"])
+    lines.append(f"\nLoad average at the end: {load}.")
     return lines
 
 
