@@ -60,6 +60,7 @@ Usage::
     python benchmarks/kernels.py --out bench-results/kernels
     python benchmarks/kernels.py --quick --out /tmp/kb
     python benchmarks/kernels.py --parts gram --qubits 8 12 --points 400
+    python benchmarks/kernels.py --parts nystroem   # low-rank kernels: _kernel_nystroem.py
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ import time
 from pathlib import Path
 
 import jax
+import _kernel_nystroem as nystroem
 import _kernel_peers as peers
 from _kernel_scale import markdown as scale_markdown
 from _kernel_scale import run_scale
@@ -549,6 +551,8 @@ def markdown(res: dict) -> str:
                    "quantum kernel is compiled before the clock starts.\n")
     if "scale" in res:
         out += scale_markdown(res["scale"]) + [""]
+    if "nystroem" in res:
+        out += nystroem.markdown(res["nystroem"]) + [""]
     out.append("## Notes\n")
     out += [f"- {line}" for line in res["notes"]]
     return "\n".join(out) + "\n"
@@ -608,7 +612,7 @@ def _versions() -> dict[str, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale"],
+    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale", "nystroem"],
                         default=["gram", "mps", "e2e"])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
@@ -653,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-points", type=int, default=2000)
     parser.add_argument("--scale-density-qubits", type=int, default=6)
     parser.add_argument("--scale-density-points", type=int, default=1000)
+    nystroem.add_arguments(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes to validate the script (about a minute)")
@@ -699,6 +704,8 @@ def main(argv: list[str] | None = None) -> int:
         res["e2e"] = run_e2e(args)
     if "scale" in args.parts:
         res["scale"] = run_scale(args)
+    if "nystroem" in args.parts:
+        res["nystroem"] = nystroem.run_nystroem(args)
 
     env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)

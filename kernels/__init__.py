@@ -14,7 +14,14 @@ Always import it as ``qinspired.kernels``, never as ``kernels``.
 * Random Fourier features of Pauli-encoded circuits (:mod:`qinspired.kernels.fourier`) and
   kernel diagnostics (:mod:`qinspired.kernels.diagnostics`): concentration, alignment,
   geometric difference, effective dimension.
+* :class:`QuantumNystroem`: low-rank (Nystroem) features of any of these kernels, for linear
+  models on large data sets. It is a scikit-learn transformer that lives in
+  :mod:`qinspired.estimators` and is loaded from there on first access, so importing this
+  package never imports scikit-learn.
 """
+
+from typing import Any as _Any
+
 
 from qinspired.kernels._base import KernelStates, QuantumKernel
 from qinspired.kernels.diagnostics import (
@@ -48,6 +55,7 @@ __all__ = [
     "PAULI_ENCODING_GATES",
     "ProjectedKernel",
     "QuantumKernel",
+    "QuantumNystroem",
     "SAMPLINGS",
     "Spectrum",
     "effective_dimension",
@@ -63,3 +71,21 @@ __all__ = [
     "sample_frequencies",
     "warn_if_concentrated",
 ]
+
+#: Names served from the scikit-learn layer on first access (see the module documentation).
+_SKLEARN_LAYER = frozenset({"QuantumNystroem"})
+
+
+def __getattr__(name: str) -> _Any:
+    """Load :class:`QuantumNystroem` from :mod:`qinspired.estimators` on first access."""
+    if name in _SKLEARN_LAYER:
+        import importlib
+
+        value = getattr(importlib.import_module("qinspired.estimators.nystroem"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qinspired.kernels' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _SKLEARN_LAYER)

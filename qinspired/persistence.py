@@ -94,6 +94,7 @@ SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
     "qinspired.estimators.kernel_models.QuantumKernelRidge",
     "qinspired.estimators.kernel_models.QuantumKernelSVC",
     "qinspired.estimators.kernel_models.QuantumKernelSVR",
+    "qinspired.estimators.nystroem.QuantumNystroem",
     "qinspired.estimators.tensor_networks.MPSClassifier",
     "qinspired.estimators.tensor_networks.MPSRegressor",
     "qinspired.estimators.tensor_networks.TTNClassifier",

@@ -36,6 +36,7 @@ TINY = {
     "QuantumKernelRidge": {},
     "QuantumKernelSVC": {},
     "QuantumKernelSVR": {},
+    "QuantumNystroem": dict(n_components=4),
 }
 
 rng = np.random.default_rng(0)

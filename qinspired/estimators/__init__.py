@@ -14,6 +14,7 @@ from qinspired.estimators.kernel_models import (
     QuantumKernelSVC,
     QuantumKernelSVR,
 )
+from qinspired.estimators.nystroem import QuantumNystroem
 from qinspired.estimators.tensor_networks import (
     MPSClassifier,
     MPSRegressor,
@@ -34,6 +35,7 @@ __all__ = [
     "QuantumKernelRidge",
     "QuantumKernelSVC",
     "QuantumKernelSVR",
+    "QuantumNystroem",
     "TTNClassifier",
     "TTNRegressor",
     "VariationalCircuitClassifier",
