@@ -230,7 +230,8 @@ class FidelityKernel(QuantumKernel):
         Rows per tile of the Gram computation (default depends on the backend).
     devices : int, optional
         Shard the Gram computation over the first ``devices`` of
-        ``jax.devices()`` (default: all visible devices).
+        ``jax.devices()`` (default: all visible devices); under several
+        processes, a multiple of the process count, taken evenly from each.
     random_state : int, Generator or None, default None
         Seed of the shot noise; an int gives the same estimates on every call.
 

@@ -100,7 +100,8 @@ class ProjectedKernel(QuantumKernel):
         Rows per tile of the Gram computation (default 1024).
     devices : int, optional
         Shard the Gram computation over the first ``devices`` of
-        ``jax.devices()`` (default: all visible devices).
+        ``jax.devices()`` (default: all visible devices); under several
+        processes, a multiple of the process count, taken evenly from each.
     random_state : int, Generator or None, default None
         Seed of the shot noise; an int makes the estimates repeatable.
 
