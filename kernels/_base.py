@@ -226,6 +226,10 @@ class QuantumKernel(Params):
     def __call__(self, X: Any, Y: Any = None, *, out: Any = None) -> np.ndarray:
         """The Gram matrix ``K[i, j] = k(X[i], Y[j])`` as NumPy (``Y=None``: ``k(X, X)``).
 
+        A ``Y`` equal to ``X`` (as scikit-learn passes it when it trains with a
+        callable kernel) is computed as ``Y=None``: only the blocks on and
+        above the diagonal, and the matrix is exactly symmetric.
+
         Parameters
         ----------
         X : array_like, shape (n_X, n_features)
@@ -241,6 +245,8 @@ class QuantumKernel(Params):
         X = self._check_x(X, "X")
         if Y is not None:
             Y = self._check_x(Y, "Y", X.shape[1])
+            if Y is X or (Y.shape == X.shape and np.array_equal(X, Y)):
+                Y = None
         kernel = self
         if "feature_map_" not in self.__dict__:
             kernel = copy.copy(self)

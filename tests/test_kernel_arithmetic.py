@@ -90,3 +90,15 @@ def test_projected_gamma_keeps_the_working_precision():
         r = k.states(X).data
         sq = np.sum((r[:, None, :] - r[None, :, :]) ** 2, axis=-1)
         np.testing.assert_allclose(k(X), np.exp(-gamma * 0.5 * sq), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("noise", [None, NoiseModel().add_all_qubit(channels.Depolarizing(0.05))])
+def test_gram_of_x_with_itself_is_the_symmetric_gram(noise):
+    # scikit-learn trains with a callable kernel as k(X, X): that must be the same matrix
+    # as k(X), exactly symmetric, although real-arithmetic blocks are not swap-symmetric
+    # in their rounding.
+    X = RNG.uniform(-1, 1, (40, 4))
+    k = FidelityKernel(ZZFeatureMap(4, reps=2), noise=noise).fit(X)
+    K = k(X)
+    np.testing.assert_array_equal(k(X, X.copy()), K)
+    np.testing.assert_array_equal(K, K.T)
