@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._batching import map_rows
+from qinspired._batching import fixed_rows, map_rows
 from qinspired._validation import (
     SimulationTooLargeError,
     check_finite_output,
@@ -38,6 +38,7 @@ from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
 from qinspired.circuits.statevector import statevector
+from qinspired.kernels._pair_scan import pair_steps, scan_statevectors, use_pair_scan
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -66,16 +67,38 @@ def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     return check_finite_output(out, X, "the kernel's feature states")
 
 
+def _chunked(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
+    """``fn`` over the rows of ``X`` in chunks of one fixed size, the last one padded.
+
+    The size depends only on ``bytes_per_point`` (see :func:`fixed_rows`), never on
+    ``len(X)``, so a circuit structure compiles once for every number of points.
+    """
+    rows = fixed_rows(bytes_per_point, _CHUNK_BYTES)
+    out = map_rows(lambda part, _: fn(part), X, rows, bucket=lambda _: rows)
+    return check_finite_output(out, X, "the kernel's feature states")
+
+
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
     check_memory(n_points * bytes_per_point, f"the {what} of {n_points} data points")
 
 
 def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
-    """Amplitudes ``(N, 2**n)``, simulated in batches that bound the workspace."""
+    """Amplitudes ``(N, 2**n)``, simulated in fixed-size chunks that bound the workspace.
+
+    Circuits with non-diagonal two-qubit gates the engine cannot fuse run as one
+    ``lax.scan`` over pair steps (:mod:`qinspired.kernels._pair_scan`), which
+    compiles in time set by the number of wire pairs, not the number of gates.
+    """
     n = circuit.n_qubits
-    per_point = 2**n * complex_dtype().itemsize
+    itemsize = complex_dtype().itemsize
+    per_point = 2**n * itemsize
     _check_total(len(X), per_point, f"{n}-qubit statevectors")
-    return _batched(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
+    if use_pair_scan(circuit, weights):
+        w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
+        n_steps = len(pair_steps(circuit.operations, n))
+        return _chunked(lambda part: scan_statevectors(circuit, jnp.asarray(part), w), X,
+                        4 * per_point + 16 * n_steps * itemsize)
+    return _chunked(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
 
 
 def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
@@ -103,7 +126,7 @@ def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
                          "multi-qubit gates; use backend='statevector' or 'mps'")
     w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
     per_point = 2 * circuit.n_qubits * complex_dtype().itemsize
-    return _batched(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
+    return _chunked(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
 
 
 def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
@@ -137,7 +160,7 @@ def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) ->
             f"density matrices of {n} qubits take {format_bytes(per_point)} each; use the "
             "statevector or MPS backend (noiseless) or fewer qubits")
     _check_total(len(X), per_point, f"{n}-qubit density matrices")
-    return _batched(lambda part: density_matrix(circuit, part, weights, noise=noise)
+    return _chunked(lambda part: density_matrix(circuit, part, weights, noise=noise)
                     .reshape(len(part), -1), X, 4 * per_point)
 
 
@@ -192,10 +215,10 @@ def bloch_vectors(kind: str, states: Any) -> jax.Array:
     """
     if kind == "product":
         rdm = jnp.einsum("iqx,iqy->iqxy", states, jnp.conj(states))
-    elif kind == "statevector":
-        rdm = _rdms_statevector(states)
-    elif kind == "density":
-        rdm = _rdms_density(states)
+    elif kind in ("statevector", "density"):
+        reduce = _rdms_statevector if kind == "statevector" else _rdms_density
+        rows = fixed_rows(4 * states.shape[1] * states.dtype.itemsize, _CHUNK_BYTES)
+        rdm = map_rows(lambda part, _: reduce(part), states, rows, bucket=lambda _: rows)
     elif kind == "mps":
         rdm = _rdms_mps(tuple(states))
     else:

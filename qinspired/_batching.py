@@ -4,6 +4,8 @@ A jitted function compiles once per input shape, and scikit-learn calls
 estimators with many different numbers of rows. Padding every batch to one of
 a few sizes (repeating the last row, then slicing the outputs back) keeps the
 number of compiled shapes small; a cap on the batch size bounds the memory.
+Where a compile costs seconds (kernel states), :func:`fixed_rows` gives one
+chunk size per row size, so the function compiles exactly once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["map_rows", "power_of_two", "round_up"]
+__all__ = ["fixed_rows", "map_rows", "power_of_two", "round_up"]
+
+FIXED_CHUNK_BYTES = 1 << 24
+"""Workspace of one fixed-size chunk (:func:`fixed_rows`)."""
+FIXED_CHUNK_ROWS = 1024
+"""Most rows of one fixed-size chunk."""
 
 
 def round_up(n: int) -> int:
@@ -33,6 +40,19 @@ def round_up(n: int) -> int:
 def power_of_two(n: int) -> int:
     """``n`` rounded up to a power of two, at least 8 (fewer shapes, more padding)."""
     return max(8, 1 << max(0, int(n - 1).bit_length()))
+
+
+def fixed_rows(bytes_per_row: int, max_bytes: int) -> int:
+    """Rows of a chunk whose size depends only on the row size, never on the number of rows.
+
+    The largest power of two whose rows take at most :data:`FIXED_CHUNK_BYTES`
+    (and ``max_bytes``), capped at :data:`FIXED_CHUNK_ROWS`, at least 1. Applying
+    a jitted function chunk by chunk at this size (``map_rows(fn, X, rows,
+    bucket=lambda _: rows)``) compiles it once for every number of rows, at the
+    cost of padding the last chunk.
+    """
+    fit = min(FIXED_CHUNK_BYTES, max_bytes) // max(1, bytes_per_row)
+    return 1 if fit < 1 else min(FIXED_CHUNK_ROWS, 1 << (int(fit).bit_length() - 1))
 
 
 def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
@@ -62,7 +82,8 @@ def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
         part = X[start:start + size]
         m = len(part)
         if m < size:
-            part = np.concatenate([part, np.repeat(part[-1:], size - m, axis=0)])
+            xp = jnp if isinstance(part, jax.Array) else np
+            part = xp.concatenate([part, xp.repeat(part[-1:], size - m, axis=0)])
         parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part, i)))
     if len(parts) == 1:
         return parts[0]
