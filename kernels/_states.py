@@ -71,11 +71,13 @@ def _chunked(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     """``fn`` over the rows of ``X`` in chunks of one fixed size, the last one padded.
 
     The size depends only on ``bytes_per_point`` (see :func:`fixed_rows`), never on
-    ``len(X)``, so a circuit structure compiles once for every number of points.
+    ``len(X)``, so a circuit structure compiles once for every number of points (and
+    so does the finiteness check, run on each padded chunk).
     """
     rows = fixed_rows(bytes_per_point, _CHUNK_BYTES)
-    out = map_rows(lambda part, _: fn(part), X, rows, bucket=lambda _: rows)
-    return check_finite_output(out, X, "the kernel's feature states")
+    what = "the kernel's feature states"
+    return map_rows(lambda part, _: check_finite_output(fn(part), X, what), X, rows,
+                    bucket=lambda _: rows)
 
 
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
@@ -207,18 +209,27 @@ def _rdms_mps(tensors: tuple[jax.Array, ...]) -> jax.Array:
     return out / norm
 
 
-def bloch_vectors(kind: str, states: Any) -> jax.Array:
+@partial(jax.jit, static_argnums=0)
+def _bloch_chunk(kind: str, states: jax.Array) -> jax.Array:
+    reduce = _rdms_statevector if kind == "statevector" else _rdms_density
+    return _bloch_from_rdm(reduce(states))
+
+
+def bloch_vectors(kind: str, states: Any) -> jax.Array | np.ndarray:
     r"""Bloch vectors ``(N, n, 3)`` of every qubit's reduced state, from any backend's states.
 
     :math:`\vec r_q = (\langle X_q\rangle, \langle Y_q\rangle, \langle Z_q\rangle)`, so
     :math:`\|\rho_q(x) - \rho_q(y)\|_F^2 = \tfrac12 \|\vec r_q(x) - \vec r_q(y)\|^2`.
+    Statevector and density states give a NumPy array, the others a JAX array.
     """
     if kind == "product":
         rdm = jnp.einsum("iqx,iqy->iqxy", states, jnp.conj(states))
     elif kind in ("statevector", "density"):
-        reduce = _rdms_statevector if kind == "statevector" else _rdms_density
-        rows = fixed_rows(4 * states.shape[1] * states.dtype.itemsize, _CHUNK_BYTES)
-        rdm = map_rows(lambda part, _: reduce(part), states, rows, bucket=lambda _: rows)
+        # Fixed-size chunks padded and joined on the host: no compile for a new N.
+        host = np.asarray(states)
+        rows = fixed_rows(4 * host.shape[1] * host.dtype.itemsize, _CHUNK_BYTES)
+        return map_rows(lambda part, _: np.asarray(_bloch_chunk(kind, part)), host, rows,
+                        bucket=lambda _: rows)
     elif kind == "mps":
         rdm = _rdms_mps(tuple(states))
     else:

@@ -63,7 +63,8 @@ def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
     ----------
     fn : callable
         Takes a batch of rows and its index (for folding random keys) and
-        returns a pytree of arrays with one row per input row.
+        returns a pytree of arrays with one row per input row (NumPy outputs are
+        sliced and joined with NumPy, so a new ``n`` compiles nothing there).
     X : ndarray, shape (n, ...)
     max_rows : int
         Largest batch.
@@ -87,4 +88,6 @@ def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
         parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part, i)))
     if len(parts) == 1:
         return parts[0]
-    return jax.tree_util.tree_map(lambda *ts: jnp.concatenate(ts), *parts)
+    return jax.tree_util.tree_map(
+        lambda *ts: (np if all(isinstance(t, np.ndarray) for t in ts) else jnp).concatenate(ts),
+        *parts)
