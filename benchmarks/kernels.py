@@ -77,6 +77,8 @@ from pathlib import Path
 import jax
 import _kernel_nystroem as nystroem
 import _kernel_peers as peers
+from _kernel_compile import markdown as compile_markdown
+from _kernel_compile import run_compile
 from _kernel_scale import markdown as scale_markdown
 from _kernel_scale import run_scale
 import numpy as np
@@ -553,6 +555,8 @@ def markdown(res: dict) -> str:
         out += scale_markdown(res["scale"]) + [""]
     if "nystroem" in res:
         out += nystroem.markdown(res["nystroem"]) + [""]
+    if "compile" in res:
+        out += compile_markdown(res["compile"]) + [""]
     out.append("## Notes\n")
     out += [f"- {line}" for line in res["notes"]]
     return "\n".join(out) + "\n"
@@ -612,7 +616,8 @@ def _versions() -> dict[str, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale", "nystroem"],
+    parser.add_argument("--parts", nargs="+",
+                        choices=["gram", "mps", "e2e", "scale", "nystroem", "compile"],
                         default=["gram", "mps", "e2e"])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
@@ -658,6 +663,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-density-qubits", type=int, default=6)
     parser.add_argument("--scale-density-points", type=int, default=1000)
     nystroem.add_arguments(parser)
+    parser.add_argument("--compile-features", type=int, default=5)
+    parser.add_argument("--compile-steps", type=int, default=5)
+    parser.add_argument("--compile-points", type=int, nargs=2, default=[200, 75])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes to validate the script (about a minute)")
@@ -706,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
         res["scale"] = run_scale(args)
     if "nystroem" in args.parts:
         res["nystroem"] = nystroem.run_nystroem(args)
+    if "compile" in args.parts:
+        res["compile"] = run_compile(args)
 
     env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._batching import map_rows
+from qinspired._batching import fixed_rows, map_rows
 from qinspired._validation import (
     SimulationTooLargeError,
     check_finite_output,
@@ -38,6 +38,7 @@ from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
 from qinspired.circuits.statevector import statevector
+from qinspired.kernels._pair_scan import pair_steps, scan_statevectors, use_pair_scan
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -66,16 +67,40 @@ def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     return check_finite_output(out, X, "the kernel's feature states")
 
 
+def _chunked(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
+    """``fn`` over the rows of ``X`` in chunks of one fixed size, the last one padded.
+
+    The size depends only on ``bytes_per_point`` (see :func:`fixed_rows`), never on
+    ``len(X)``, so a circuit structure compiles once for every number of points (and
+    so does the finiteness check, run on each padded chunk).
+    """
+    rows = fixed_rows(bytes_per_point, _CHUNK_BYTES)
+    what = "the kernel's feature states"
+    return map_rows(lambda part, _: check_finite_output(fn(part), X, what), X, rows,
+                    bucket=lambda _: rows)
+
+
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
     check_memory(n_points * bytes_per_point, f"the {what} of {n_points} data points")
 
 
 def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
-    """Amplitudes ``(N, 2**n)``, simulated in batches that bound the workspace."""
+    """Amplitudes ``(N, 2**n)``, simulated in fixed-size chunks that bound the workspace.
+
+    Circuits with non-diagonal two-qubit gates the engine cannot fuse run as one
+    ``lax.scan`` over pair steps (:mod:`qinspired.kernels._pair_scan`), which
+    compiles in time set by the number of wire pairs, not the number of gates.
+    """
     n = circuit.n_qubits
-    per_point = 2**n * complex_dtype().itemsize
+    itemsize = complex_dtype().itemsize
+    per_point = 2**n * itemsize
     _check_total(len(X), per_point, f"{n}-qubit statevectors")
-    return _batched(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
+    if use_pair_scan(circuit, weights):
+        w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
+        n_steps = len(pair_steps(circuit.operations, n))
+        return _chunked(lambda part: scan_statevectors(circuit, jnp.asarray(part), w), X,
+                        4 * per_point + 16 * n_steps * itemsize)
+    return _chunked(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
 
 
 def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
@@ -103,7 +128,7 @@ def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
                          "multi-qubit gates; use backend='statevector' or 'mps'")
     w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
     per_point = 2 * circuit.n_qubits * complex_dtype().itemsize
-    return _batched(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
+    return _chunked(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
 
 
 def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
@@ -137,7 +162,7 @@ def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) ->
             f"density matrices of {n} qubits take {format_bytes(per_point)} each; use the "
             "statevector or MPS backend (noiseless) or fewer qubits")
     _check_total(len(X), per_point, f"{n}-qubit density matrices")
-    return _batched(lambda part: density_matrix(circuit, part, weights, noise=noise)
+    return _chunked(lambda part: density_matrix(circuit, part, weights, noise=noise)
                     .reshape(len(part), -1), X, 4 * per_point)
 
 
@@ -184,18 +209,27 @@ def _rdms_mps(tensors: tuple[jax.Array, ...]) -> jax.Array:
     return out / norm
 
 
-def bloch_vectors(kind: str, states: Any) -> jax.Array:
+@partial(jax.jit, static_argnums=0)
+def _bloch_chunk(kind: str, states: jax.Array) -> jax.Array:
+    reduce = _rdms_statevector if kind == "statevector" else _rdms_density
+    return _bloch_from_rdm(reduce(states))
+
+
+def bloch_vectors(kind: str, states: Any) -> jax.Array | np.ndarray:
     r"""Bloch vectors ``(N, n, 3)`` of every qubit's reduced state, from any backend's states.
 
     :math:`\vec r_q = (\langle X_q\rangle, \langle Y_q\rangle, \langle Z_q\rangle)`, so
     :math:`\|\rho_q(x) - \rho_q(y)\|_F^2 = \tfrac12 \|\vec r_q(x) - \vec r_q(y)\|^2`.
+    Statevector and density states give a NumPy array, the others a JAX array.
     """
     if kind == "product":
         rdm = jnp.einsum("iqx,iqy->iqxy", states, jnp.conj(states))
-    elif kind == "statevector":
-        rdm = _rdms_statevector(states)
-    elif kind == "density":
-        rdm = _rdms_density(states)
+    elif kind in ("statevector", "density"):
+        # Fixed-size chunks padded and joined on the host: no compile for a new N.
+        host = np.asarray(states)
+        rows = fixed_rows(4 * host.shape[1] * host.dtype.itemsize, _CHUNK_BYTES)
+        return map_rows(lambda part, _: np.asarray(_bloch_chunk(kind, part)), host, rows,
+                        bucket=lambda _: rows)
     elif kind == "mps":
         rdm = _rdms_mps(tuple(states))
     else:

@@ -70,6 +70,7 @@ from qinspired.circuits import (
 from qinspired.feature_maps import (
     AmplitudeEncoding,
     AngleEncoding,
+    HamiltonianEvolutionEncoding,
     HardwareEfficientEncoding,
     IQPFeatureMap,
     PauliFeatureMap,
@@ -132,6 +133,7 @@ __all__ = [
     "AngleEncoding",
     "Circuit",
     "CircuitBuilder",
+    "HamiltonianEvolutionEncoding",
     "HardwareEfficientEncoding",
     "IQPFeatureMap",
     "MPSAnomalyDetector",

@@ -366,11 +366,11 @@ def test_grid_search_style_nested_params():
 
 def test_registry_and_factory():
     assert set(FEATURE_MAPS) == {"angle", "zz", "pauli", "iqp", "hardware_efficient",
-                                 "amplitude"}
+                                 "hamiltonian", "amplitude"}
     for name, cls in FEATURE_MAPS.items():
         assert issubclass(cls, FeatureMap)
         fm = make_feature_map(name.upper(), n_features=2)
-        assert type(fm) is cls and fm.n_qubits == 1 + (name != "amplitude")
+        assert type(fm) is cls and fm.n_qubits == {"amplitude": 1, "hamiltonian": 3}.get(name, 2)
     with pytest.raises(ValueError, match="unknown feature map"):
         make_feature_map("nope", n_features=2)
     with pytest.raises(ValueError, match="unknown parameter"):
