@@ -38,7 +38,7 @@ from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_state
 from qinspired.circuits.statevector import statevector
-from qinspired.kernels._pair_scan import pair_steps, scan_statevectors, use_pair_scan
+from qinspired.circuits._engine.pair_scan import pair_steps, scan_statevectors, use_pair_scan
 
 __all__ = [
     "MAX_EXACT_BOND",
@@ -88,7 +88,7 @@ def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
     """Amplitudes ``(N, 2**n)``, simulated in fixed-size chunks that bound the workspace.
 
     Circuits with non-diagonal two-qubit gates the engine cannot fuse run as one
-    ``lax.scan`` over pair steps (:mod:`qinspired.kernels._pair_scan`), which
+    ``lax.scan`` over pair steps (:mod:`qinspired.circuits._engine.pair_scan`), which
     compiles in time set by the number of wire pairs, not the number of gates.
     """
     n = circuit.n_qubits

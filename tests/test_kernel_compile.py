@@ -8,6 +8,7 @@ import pytest
 
 import qinspired._batching as batching
 from qinspired.circuits import Circuit, NoiseModel, statevector
+from qinspired.circuits._engine import pair_scan
 from qinspired.circuits.channels import Depolarizing
 from qinspired.feature_maps import (
     AngleEncoding,
@@ -16,7 +17,7 @@ from qinspired.feature_maps import (
     ZZFeatureMap,
 )
 from qinspired.kernels import FidelityKernel, ProjectedKernel
-from qinspired.kernels import _pair_scan, _states
+from qinspired.kernels import _states
 
 from _dense import gates_unitary, random_parametrised_circuit, random_unitary
 
@@ -29,7 +30,7 @@ TWO_QUBIT = ["rx", "ry", "rz", "h", "u3", "sx", "rxx", "ryy", "rzz", "cx", "cy",
 def test_pair_scan_equals_the_dense_product(seed):
     rng = np.random.default_rng(seed)
     circ, x, w, info = random_parametrised_circuit(rng, 4, 30, TWO_QUBIT)
-    got = np.asarray(_pair_scan.scan_statevectors(circ, np.asarray(x)[None], np.asarray(w)))[0]
+    got = np.asarray(pair_scan.scan_statevectors(circ, np.asarray(x)[None], np.asarray(w)))[0]
     np.testing.assert_allclose(got, gates_unitary(info, 4)[:, 0], atol=1e-12)
 
 
@@ -40,26 +41,26 @@ def test_pair_scan_handles_matrices_adjoints_and_idle_wires():
     circ = Circuit(4, [("ry", 3, 0.3), ("unitary", (2, 0), u2), ("rxx", (0, 2), 0.7),
                        ("unitary", (1,), u1), ("h", 1), ("cx", (2, 0)), ("rz", 3, 1.1)])
     for c in (circ, circ.inverse()):
-        got = np.asarray(_pair_scan.scan_statevectors(c, np.zeros((1, 0)), np.zeros(0)))[0]
+        got = np.asarray(pair_scan.scan_statevectors(c, np.zeros((1, 0)), np.zeros(0)))[0]
         np.testing.assert_allclose(got, np.asarray(statevector(c)), atol=1e-12)
 
 
 def test_pair_steps_merge_gates_on_a_pair_and_defer_single_qubit_gates():
     circ = HamiltonianEvolutionEncoding(3, trotter_steps=2).circuit
-    steps = _pair_scan.pair_steps(circ.operations, circ.n_qubits)
+    steps = pair_scan.pair_steps(circ.operations, circ.n_qubits)
     assert [pair for pair, _ in steps] == [(0, 1), (1, 2), (2, 3)] * 2
     assert [len(gates) for _, gates in steps] == [9, 6, 6, 3, 3, 3]  # rotations join first
     lone = Circuit(3, [("cx", (0, 1)), ("rx", 2, 0.1)])
-    assert [pair for pair, _ in _pair_scan.pair_steps(lone.operations, 3)] == [(0, 1), (1, 2)]
+    assert [pair for pair, _ in pair_scan.pair_steps(lone.operations, 3)] == [(0, 1), (1, 2)]
 
 
 def test_routing_to_the_pair_scan():
-    assert _pair_scan.use_pair_scan(HamiltonianEvolutionEncoding(2).circuit, None)
-    assert _pair_scan.use_pair_scan(HardwareEfficientEncoding(3).circuit, np.zeros(12))
-    assert not _pair_scan.use_pair_scan(ZZFeatureMap(3).circuit, None)  # diagonal runs
-    assert not _pair_scan.use_pair_scan(Circuit(3, [("ccx", (0, 1, 2)), ("rxx", (0, 1), 0.2)]),
+    assert pair_scan.use_pair_scan(HamiltonianEvolutionEncoding(2).circuit, None)
+    assert pair_scan.use_pair_scan(HardwareEfficientEncoding(3).circuit, np.zeros(12))
+    assert not pair_scan.use_pair_scan(ZZFeatureMap(3).circuit, None)  # diagonal runs
+    assert not pair_scan.use_pair_scan(Circuit(3, [("ccx", (0, 1, 2)), ("rxx", (0, 1), 0.2)]),
                                         None)
-    assert not _pair_scan.use_pair_scan(AngleEncoding(1).circuit, None)
+    assert not pair_scan.use_pair_scan(AngleEncoding(1).circuit, None)
 
 
 @pytest.mark.parametrize("fm", [HamiltonianEvolutionEncoding(3, trotter_steps=2),
@@ -104,10 +105,10 @@ def test_a_new_number_of_points_reuses_the_compiled_states():
     k = FidelityKernel(fm)
     X = np.random.default_rng(2).normal(size=(40, 3))
     k(X[:13])
-    before = _pair_scan.scan_statevectors._cache_size()
+    before = pair_scan.scan_statevectors._cache_size()
     for n in (1, 29, 40):
         assert k.states(X[:n]).data.shape == (n, 16)
-    assert _pair_scan.scan_statevectors._cache_size() == before
+    assert pair_scan.scan_statevectors._cache_size() == before
 
 
 def test_memory_estimate_still_refuses_before_simulating():

@@ -23,6 +23,12 @@ What lives where
     blocks, the trajectory scan table, ansatz slots). Plans are computed in
     Python, once per circuit structure, before tracing. Its module docstring
     states each fusion rule.
+:mod:`~qinspired.circuits._engine.pair_scan`
+    Batches of statevectors of circuits whose non-diagonal two-qubit gates
+    the planner cannot fuse (Trotter steps, CNOT entanglers) as one
+    ``lax.scan`` over ``4 x 4`` pair steps, so the compiled program grows
+    with the number of wire pairs rather than the circuit's length (used by
+    the kernels' state computation).
 
 Precision rule
 --------------

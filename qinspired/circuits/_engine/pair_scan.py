@@ -1,4 +1,4 @@
-r"""Kernel statevectors of two-qubit-gate circuits as one ``lax.scan`` over pair steps.
+r"""Statevectors of two-qubit-gate circuits as one ``lax.scan`` over pair steps.
 
 The statevector engine unrolls every gate it cannot fuse into a phase vector
 or a single-qubit layer, so a circuit of many non-diagonal two-qubit gates
@@ -10,7 +10,10 @@ gates wait for the next step that touches their wire: they commute with the
 gates in between). The step matrices of a batch are computed first; the
 state is then evolved by one ``lax.scan`` whose body has one branch per
 distinct wire pair, so compile time grows with the number of pairs, not with
-the circuit's length.
+the circuit's length. The kernels' state computation
+(:mod:`qinspired.kernels._states`) routes such circuits here; the noisy
+trajectory simulator has its own pair scan (:func:`~qinspired.circuits.
+_engine.plan.scan_table`), whose steps also carry a quantum jump.
 """
 
 from __future__ import annotations
