@@ -75,6 +75,8 @@ from pathlib import Path
 
 import jax
 import _kernel_peers as peers
+from _kernel_mps_compile import markdown as mps_compile_markdown
+from _kernel_mps_compile import run_mps_compile
 from _kernel_scale import markdown as scale_markdown
 from _kernel_scale import run_scale
 import numpy as np
@@ -549,6 +551,8 @@ def markdown(res: dict) -> str:
                    "quantum kernel is compiled before the clock starts.\n")
     if "scale" in res:
         out += scale_markdown(res["scale"]) + [""]
+    if "mps-compile" in res:
+        out += mps_compile_markdown(res["mps-compile"]) + [""]
     out.append("## Notes\n")
     out += [f"- {line}" for line in res["notes"]]
     return "\n".join(out) + "\n"
@@ -608,7 +612,7 @@ def _versions() -> dict[str, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale"],
+    parser.add_argument("--parts", nargs="+", choices=["gram", "mps", "e2e", "scale", "mps-compile"],
                         default=["gram", "mps", "e2e"])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
@@ -653,6 +657,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-points", type=int, default=2000)
     parser.add_argument("--scale-density-qubits", type=int, default=6)
     parser.add_argument("--scale-density-points", type=int, default=1000)
+    parser.add_argument("--mps-compile-qubits", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--mps-compile-points", type=int, default=50)
+    parser.add_argument("--mps-compile-bond", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes to validate the script (about a minute)")
@@ -668,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         args.budget = args.peer_budget = 1.0
         args.scale_qubits, args.scale_points = 6, 300
         args.scale_density_qubits, args.scale_density_points = 3, 100
+        args.mps_compile_qubits, args.mps_compile_points = [6, 10], 8
 
     modules = {**{p: m for p, (m, _) in peers.STRONGEST.items()},
                "qiskit-ml-cu": "qiskit_machine_learning", "pennylane": "pennylane",
@@ -699,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
         res["e2e"] = run_e2e(args)
     if "scale" in args.parts:
         res["scale"] = run_scale(args)
+    if "mps-compile" in args.parts:
+        res["mps-compile"] = run_mps_compile(args)
 
     env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)

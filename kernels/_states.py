@@ -46,7 +46,9 @@ __all__ = [
     "is_product",
     "mps_states",
     "product_states",
+    "site_runs",
     "statevectors",
+    "sweep_sites",
 ]
 
 MAX_EXACT_BOND = 1024
@@ -167,19 +169,60 @@ def _rdms_density(flat: jax.Array) -> jax.Array:
     return jnp.stack(out, axis=1)
 
 
+def site_runs(shapes: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each maximal run of consecutive MPS sites of one shape
+    ``(D, 2, D)`` (equal bonds on both sides); any other site is a run by itself."""
+    runs: list[list[int]] = []
+    for k, shape in enumerate(shapes):
+        if runs and shapes[runs[-1][0]] == shape and shape[0] == shape[-1]:
+            runs[-1][1] = k + 1
+        else:
+            runs.append([k, k + 1])
+    return [(a, b) for a, b in runs]
+
+
+def sweep_sites(fn: Any, carry: Any, sites: tuple, *, reverse: bool = False,
+                collect: bool = False) -> tuple[Any, list]:
+    r"""``carry = fn(carry, *site)`` over the sites of MPSs, one ``lax.scan`` per run of
+    :func:`site_runs`.
+
+    ``sites`` holds sequences of site tensors with a leading data axis (one
+    sequence per MPS, all with the same site shapes); the bulk of an MPS of
+    bond dimension :math:`\chi` is one run, so the program does not grow with
+    the number of sites. Returns the final carry and, with ``collect``, per
+    run (in site order) the carries met before each of its sites in the
+    sweep's direction, stacked on a leading axis.
+    """
+    runs = site_runs([tuple(t.shape[1:]) for t in sites[0]])
+    seen = []
+    for start, stop in reversed(runs) if reverse else runs:
+        if stop - start == 1:
+            seen.append(jax.tree_util.tree_map(lambda c: c[None], carry) if collect else None)
+            carry = fn(carry, *(seq[start] for seq in sites))
+            continue
+
+        def step(c: Any, site: tuple) -> tuple[Any, Any]:
+            return fn(c, *site), (c if collect else None)
+
+        stacks = tuple(jnp.stack(seq[start:stop]) for seq in sites)
+        carry, before = jax.lax.scan(step, carry, stacks, reverse=reverse)
+        seen.append(before)
+    return carry, (seen[::-1] if reverse else seen)
+
+
 @jax.jit
 def _rdms_mps(tensors: tuple[jax.Array, ...]) -> jax.Array:
-    n = len(tensors)
-    lefts = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
-    for t in tensors[:-1]:
-        lefts.append(jnp.einsum("iab,iasc,ibsd->icd", lefts[-1], t, jnp.conj(t)))
-    rights = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
-    for t in reversed(tensors[1:]):
-        rights.append(jnp.einsum("icd,iasc,ibsd->iab", rights[-1], t, jnp.conj(t)))
-    rights.reverse()
-    rdms = [jnp.einsum("iab,iaxc,ibyd,icd->ixy", lefts[k], tensors[k], jnp.conj(tensors[k]),
-                       rights[k]) for k in range(n)]
-    out = jnp.stack(rdms, axis=1)
+    ones = jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)
+    conj = tuple(jnp.conj(t) for t in tensors)
+    _, lefts = sweep_sites(lambda e, t, c: jnp.einsum("iab,iasc,ibsd->icd", e, t, c), ones,
+                           (tensors, conj), collect=True)
+    _, rights = sweep_sites(lambda e, t, c: jnp.einsum("icd,iasc,ibsd->iab", e, t, c), ones,
+                            (tensors, conj), reverse=True, collect=True)
+    runs = site_runs([tuple(t.shape[1:]) for t in tensors])
+    out = jnp.concatenate([
+        jnp.einsum("kiab,kiaxc,kibyd,kicd->ikxy", left, jnp.stack(tensors[a:b]),
+                   jnp.stack(conj[a:b]), right)
+        for (a, b), left, right in zip(runs, lefts, rights)], axis=1)
     norm = jnp.trace(out, axis1=-2, axis2=-1)[..., None, None]
     return out / norm
 

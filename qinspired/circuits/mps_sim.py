@@ -41,9 +41,17 @@ from qinspired.circuits._engine.ops import (
     complex_dtype,
     embed_matrix,
     prepare_values,
+    real_dtype,
     step_matrix,
 )
-from qinspired.circuits._engine.plan import block_plan
+from qinspired.circuits._engine.plan import (
+    MPS_BLOCK_LEFT,
+    MPS_BLOCK_RIGHT,
+    MPS_MOVE_LEFT,
+    MPS_MOVE_RIGHT,
+    block_plan,
+    mps_scan_plan,
+)
 from qinspired.circuits.statevector import as_circuit
 from qinspired.tn.mps import MPS, to_dense
 
@@ -158,6 +166,7 @@ def _route(state: _State, matrix: jnp.ndarray, wires: tuple[int, ...], dtype) ->
 
 
 def _simulate_mps(circuit: Circuit, x, w, chi: int):
+    """The unrolled simulation: one routed update per block, any block width."""
     n = circuit.n_qubits
     cdtype = complex_dtype()
     dims = _bond_dims(n, chi)
@@ -177,9 +186,123 @@ def _simulate_mps(circuit: Circuit, x, w, chi: int):
     return tuple(state.t), jnp.sqrt(state.discarded / (kept + state.discarded))
 
 
-@partial(jax.jit, static_argnames=("chi", "x_batched", "w_batched"))
-def _run_mps(circuit, x, w, *, chi, x_batched, w_batched):
-    fn = partial(_simulate_mps, circuit, chi=chi)
+def _use_scan(circuit: Circuit, chi: int) -> bool:
+    """Scan when every block spans at most two wires and padding every bond to the largest
+    costs at most twice the memory of the exact bond dimensions."""
+    dims = _bond_dims(circuit.n_qubits, chi)
+    exact = sum(a * b for a, b in zip(dims, dims[1:]))
+    return (mps_scan_plan(circuit.operations, circuit.n_qubits) is not None
+            and circuit.n_qubits * max(dims) ** 2 <= 2 * exact)
+
+
+def _unit_matrix(units: tuple, theta: jnp.ndarray, matrices, k: int, dtype) -> jnp.ndarray:
+    """The product of a group's gate steps on ``k`` local wires, for its angles ``theta``."""
+    m = jnp.eye(2**k, dtype=dtype)
+    for step in units:
+        g = step_matrix(step, theta, matrices, dtype).astype(dtype)
+        m = embed_matrix(g, step.op.wires, tuple(range(k))) @ m
+    return m
+
+
+def _group_matrices(groups: tuple, theta: jnp.ndarray, matrices, k: int, dtype) -> jnp.ndarray:
+    """The matrices of :class:`~qinspired.circuits._engine.plan.MPSScan` groups, stacked."""
+    out = []
+    for units, members in groups:
+        ids = np.asarray(members, dtype=np.int32).reshape(len(members), -1)
+        out.append(jax.vmap(lambda t, units=units: _unit_matrix(units, t, matrices, k, dtype))(
+            theta[ids]))
+    return jnp.concatenate(out)
+
+
+def _split(theta: jnp.ndarray, masks: jnp.ndarray, left: bool):
+    """SVD-split a ``(D, 2, 2, D)`` two-site block, keeping the bond's ``masks[1]`` values."""
+    d = theta.shape[0]
+    u, s, vh = jnp.linalg.svd(theta.reshape(2 * d, 2 * d), full_matrices=False)
+    keep = masks[1]
+    cut = jnp.sum(s[d:] ** 2) + jnp.sum((s[:d] * (1 - keep)) ** 2)
+    s = (s[:d] * keep).astype(u.dtype)
+    u, vh = u[:, :d], vh[:d]
+    if left:
+        u = u * s
+    else:
+        vh = s[:, None] * vh
+    a = u.reshape(d, 2, d) * (masks[0][:, None, None] * keep)
+    b = vh.reshape(d, 2, d) * (keep[:, None, None] * masks[2])
+    return jnp.stack([a, b]), cut
+
+
+def _block(window: jnp.ndarray, matrix: jnp.ndarray, masks: jnp.ndarray, left: bool):
+    theta = jnp.einsum("asb,btc->astc", window[0], window[1])
+    theta = jnp.einsum("xyst,astc->axyc", matrix.reshape(2, 2, 2, 2), theta)
+    return _split(theta, masks, left)
+
+
+def _move_right(window: jnp.ndarray, matrix: jnp.ndarray, masks: jnp.ndarray):
+    d = window.shape[1]
+    q, r = jnp.linalg.qr(window[0].reshape(2 * d, d))
+    a = q.reshape(d, 2, d) * (masks[0][:, None, None] * masks[1])
+    b = jnp.einsum("ij,jpk->ipk", r, window[1]) * (masks[1][:, None, None] * masks[2])
+    return jnp.stack([a, b]), jnp.zeros((), masks.dtype)
+
+
+def _move_left(window: jnp.ndarray, matrix: jnp.ndarray, masks: jnp.ndarray):
+    d = window.shape[1]
+    q, r = jnp.linalg.qr(window[1].reshape(d, 2 * d).T)
+    b = q.T.reshape(d, 2, d) * (masks[1][:, None, None] * masks[2])
+    a = jnp.einsum("ipj,kj->ipk", window[0], r) * (masks[0][:, None, None] * masks[1])
+    return jnp.stack([a, b]), jnp.zeros((), masks.dtype)
+
+
+# The scan body's branches, in the order of the step kinds.
+_BRANCHES = tuple(fn for _, fn in sorted({
+    MPS_BLOCK_RIGHT: partial(_block, left=False), MPS_BLOCK_LEFT: partial(_block, left=True),
+    MPS_MOVE_RIGHT: _move_right, MPS_MOVE_LEFT: _move_left}.items()))
+
+
+def _simulate_mps_scan(circuit: Circuit, x, w, chi: int):
+    """The scanned simulation (see :func:`~qinspired.circuits._engine.plan.mps_scan_plan`).
+
+    The site tensors are one stack ``(n, D, 2, D)``, every bond padded to the
+    largest ``D``; entries beyond a bond's dimension are zero before and after
+    every step (each step multiplies its output by the bond masks), so the
+    padding changes no value and the same bond dimensions are kept.
+    """
+    n = circuit.n_qubits
+    cdtype, rdtype = complex_dtype(), real_dtype()
+    dims = _bond_dims(n, chi)
+    d = max(dims)
+    plan = mps_scan_plan(circuit.operations, n)
+    theta = angles(circuit, x, w)
+    masks = jnp.asarray(np.arange(d)[None, :] < np.asarray(dims)[:, None], rdtype)
+    stack = jnp.zeros((n, d, 2, d), cdtype).at[:, 0, 0, 0].set(1.0)
+    discarded = jnp.zeros((), rdtype)
+    if len(plan.kinds):
+        mats = _group_matrices(plan.pairs, theta, circuit.matrices, 2, cdtype)[plan.rows]
+
+        def body(carry, step):
+            stack, discarded = carry
+            kind, site, matrix = step
+            window = jax.lax.dynamic_slice_in_dim(stack, site, 2)
+            new, cut = jax.lax.switch(kind, _BRANCHES, window, matrix,
+                                      jax.lax.dynamic_slice_in_dim(masks, site, 3))
+            return (jax.lax.dynamic_update_slice_in_dim(stack, new, site, 0),
+                    discarded + cut), None
+
+        (stack, discarded), _ = jax.lax.scan(body, (stack, discarded),
+                                             (plan.kinds, plan.sites, mats))
+    if plan.singles:
+        ones = _group_matrices(plan.singles, theta, circuit.matrices, 1, cdtype)
+        layer = jnp.concatenate([jnp.eye(2, dtype=cdtype)[None], ones])[plan.single_rows + 1]
+        stack = jnp.einsum("kst,katb->kasb", layer, stack)
+    kept = jnp.sum(jnp.abs(stack[plan.center]) ** 2)
+    stack = stack.at[plan.center].divide(jnp.sqrt(kept).astype(cdtype))
+    tensors = tuple(stack[k, : dims[k], :, : dims[k + 1]] for k in range(n))
+    return tensors, jnp.sqrt(discarded / (kept + discarded))
+
+
+@partial(jax.jit, static_argnames=("chi", "x_batched", "w_batched", "scan"))
+def _run_mps(circuit, x, w, *, chi, x_batched, w_batched, scan):
+    fn = partial(_simulate_mps_scan if scan else _simulate_mps, circuit, chi=chi)
     if x_batched or w_batched:
         return jax.vmap(fn, in_axes=(0 if x_batched else None, 0 if w_batched else None))(x, w)
     return fn(x, w)
@@ -221,10 +344,14 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
                          f"shapes {xb} and {wb}")
     dims = _bond_dims(circ.n_qubits, chi)
     n_states = (xb or wb or (1,))[0]
+    scan = _use_scan(circ, chi)
     entries = sum(2 * a * b for a, b in zip(dims, dims[1:])) + 4 * max(dims) ** 2  # + 2-site block
+    if scan:  # the padded stack, the exact tensors and the steps' matrices
+        steps = len(mps_scan_plan(circ.operations, circ.n_qubits).kinds)
+        entries += 2 * circ.n_qubits * max(dims) ** 2 + 16 * steps
     check_memory(3 * n_states * entries * complex_dtype().itemsize,
                  f"MPS simulation of {circ.n_qubits} qubits with max_bond={chi} (bonds up to "
                  f"{max(dims)}) for {n_states} state(s)",
                  advice="use a smaller max_bond, fewer qubits or a smaller batch")
-    tensors, err = _run_mps(circ, xv, wv, chi=chi, x_batched=bool(xb), w_batched=bool(wb))
+    tensors, err = _run_mps(circ, xv, wv, chi=chi, x_batched=bool(xb), w_batched=bool(wb), scan=scan)
     return MPSResult(unchecked(MPS, tensors=tuple(tensors)), err)

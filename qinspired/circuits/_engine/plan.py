@@ -41,6 +41,10 @@ rules differ by simulator, because each simulator's cheapest step differs:
   gate opens a :class:`BlockStep` that takes every following gate acting
   within its wires, so the block is routed once and split with one SVD per
   bond; a single-qubit gate outside a block is a block by itself.
+  :func:`mps_scan_plan` turns those blocks into uniform two-site steps (SWAP
+  routing, QR moves of the orthogonality centre, blocks with the single-qubit
+  gates before them multiplied in) for one ``lax.scan`` over a stack of
+  padded site tensors: compile time does not grow with the circuit.
 """
 
 from __future__ import annotations
@@ -56,13 +60,19 @@ from qinspired.circuits.gates import GATES
 
 __all__ = [
     "BLOCK_WEIGHTS",
+    "MPS_BLOCK_LEFT",
+    "MPS_BLOCK_RIGHT",
+    "MPS_MOVE_LEFT",
+    "MPS_MOVE_RIGHT",
     "BlockStep",
     "DiagStep",
     "GateStep",
     "LayerStep",
+    "MPSScan",
     "Slots",
     "ansatz_slots",
     "block_plan",
+    "mps_scan_plan",
     "param_ids",
     "pauli_schedule",
     "plan",
@@ -261,6 +271,108 @@ def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
     if gates:
         blocks.append(BlockStep(wires, tuple(gates)))
     return tuple(blocks)
+
+
+MPS_BLOCK_RIGHT, MPS_BLOCK_LEFT, MPS_MOVE_RIGHT, MPS_MOVE_LEFT = range(4)
+"""Kinds of :class:`MPSScan` steps: a two-site block split with the orthogonality centre
+left on its right or its left site, and the centre moved one site right or left by QR."""
+
+
+@dataclass(frozen=True, eq=False)
+class MPSScan:
+    """An MPS simulation as uniform steps on two-site windows, for one ``lax.scan``.
+
+    Step ``i`` acts on sites ``sites[i], sites[i] + 1``; its kind is one of
+    :data:`MPS_BLOCK_RIGHT`, :data:`MPS_BLOCK_LEFT`, :data:`MPS_MOVE_RIGHT`,
+    :data:`MPS_MOVE_LEFT`, and a block step applies row ``rows[i]`` of the
+    stacked two-site matrices (``0`` for moves). The matrices come from
+    ``pairs``, groups ``(units, members)`` of one structure each, built in one
+    vectorised call per group: ``units`` are gate steps on the local wires
+    ``0, 1`` reading local angle indices, ``members`` the global angle indices
+    of each matrix of the group. Single-qubit gates after a wire's last block
+    form a final layer: site ``q`` applies row ``single_rows[q]`` of the
+    matrices of ``singles`` (one-site groups; ``-1`` for none). ``center`` is
+    the orthogonality centre at the end.
+    """
+
+    kinds: np.ndarray
+    sites: np.ndarray
+    rows: np.ndarray
+    pairs: tuple
+    singles: tuple
+    single_rows: np.ndarray
+    center: int
+
+
+def _group_units(items: list) -> tuple[tuple, list[int]]:
+    """Number lists of ``(GateStep, local wires)`` by structure: ``(groups, rows)``."""
+    groups: dict[tuple, tuple[tuple, list]] = {}
+    keys = []
+    for units in items:
+        local, ids = [], []
+        for step, wires in units:
+            op = step.op
+            local_ids = tuple(range(len(ids), len(ids) + len(step.param_ids)))
+            ids.extend(step.param_ids)
+            local.append(GateStep(Operation(op.name, wires, (), op.adjoint, op.matrix_index),
+                                  local_ids))
+        key = tuple(local)
+        groups.setdefault(key, (key, []))[1].append(tuple(ids))
+        keys.append((key, len(groups[key][1]) - 1))
+    offsets, total = {}, 0
+    for key, (_, members) in groups.items():
+        offsets[key] = total
+        total += len(members)
+    out = tuple((units, tuple(members)) for units, members in groups.values())
+    return out, [offsets[key] + member for key, member in keys]
+
+
+@functools.lru_cache(maxsize=256)
+def mps_scan_plan(operations: tuple[Operation, ...], n_qubits: int) -> MPSScan | None:
+    """The MPS simulator's plan as uniform two-site steps, or None if a block spans more
+    than two wires.
+
+    The blocks of :func:`block_plan` in order, each routed as the unrolled
+    simulator routes it (a SWAP block per site to bring its upper wire next to
+    its lower one, then back), with QR moves bringing the orthogonality centre
+    into the window first. A single-qubit gate outside a block waits for the
+    next block on its wire and is multiplied into that block's matrix (a
+    one-site unitary changes no Schmidt value, so every truncation is the
+    same); those left over form the final layer. A block leaves the centre
+    on the side of the next block, so a run of SWAPs downwards needs no moves.
+    """
+    pending: list[list[GateStep]] = [[] for _ in range(n_qubits)]
+    swap = [(GateStep(Operation("swap", (0, 1)), ()), (0, 1))]
+    windows: list[tuple[int, list]] = []
+    for block in block_plan(operations):
+        if len(block.wires) == 1:
+            pending[block.wires[0]].extend(block.gates)
+            continue
+        if len(block.wires) > 2:
+            return None
+        lo, hi = sorted(block.wires)
+        windows.extend((site, swap) for site in range(hi - 1, lo, -1))
+        units = [(g, (0,)) for g in pending[lo]] + [(g, (1,)) for g in pending[hi]]
+        units += [(g, tuple(int(q == hi) for q in g.op.wires)) for g in block.gates]
+        pending[lo], pending[hi] = [], []
+        windows.append((lo, units))
+        windows.extend((site, swap) for site in range(lo + 1, hi))
+    pairs, pair_rows = _group_units([units for _, units in windows])
+    steps, center = [], 0
+    for i, (site, _) in enumerate(windows):
+        for c in range(center, site):
+            steps.append((MPS_MOVE_RIGHT, c, 0))
+        for c in range(center, site + 1, -1):
+            steps.append((MPS_MOVE_LEFT, c - 1, 0))
+        left = i + 1 < len(windows) and windows[i + 1][0] < site
+        steps.append((MPS_BLOCK_LEFT if left else MPS_BLOCK_RIGHT, site, pair_rows[i]))
+        center = site if left else site + 1
+    last = [q for q in range(n_qubits) if pending[q]]
+    singles, rows = _group_units([[(g, (0,)) for g in pending[q]] for q in last])
+    single_rows = np.full(n_qubits, -1, dtype=np.int32)
+    single_rows[last] = rows
+    table = np.asarray(steps, dtype=np.int32).reshape(-1, 3)
+    return MPSScan(table[:, 0], table[:, 1], table[:, 2], pairs, singles, single_rows, center)
 
 
 # --------------------------------------------------------------------------- noise
