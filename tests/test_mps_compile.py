@@ -15,12 +15,7 @@ import pytest
 from _dense import angle_value, gates_unitary, random_parametrised_circuit, textbook
 
 from qinspired.circuits import Circuit
-from qinspired.circuits._engine.plan import (
-    MPS_BLOCK_LEFT,
-    MPS_BLOCK_RIGHT,
-    MPS_MOVE_RIGHT,
-    mps_scan_plan,
-)
+from qinspired.circuits._engine.plan import mps_scan_plan
 from qinspired.circuits.mps_sim import _run_mps, _use_scan
 from qinspired.circuits.statevector import as_circuit
 from qinspired.feature_maps import ZZFeatureMap
@@ -36,17 +31,28 @@ def _simulate(circuit, x, w, chi: int, scan: bool):
     """Site tensors (with a batch axis) and truncation errors from one simulation path."""
     xs = jnp.asarray(np.atleast_2d(x))
     ws = jnp.asarray(np.zeros(0) if w is None else w)
-    tensors, err = _run_mps(circuit, xs, ws, chi=chi, x_batched=True, w_batched=False,
-                            scan=scan)
-    return [np.asarray(t) for t in tensors], np.asarray(err)
+    out, err = _run_mps(circuit, xs, ws, chi=chi, x_batched=True, w_batched=False, scan=scan)
+    if not scan:
+        return [np.asarray(t) for t in out], np.asarray(err)
+    stack, n = np.asarray(out), circuit.n_qubits
+    dims = [1] + [min(chi, 2**k, 2 ** (n - k)) for k in range(1, n)] + [1]
+    tensors = []
+    for k in range(n):  # the padding beyond each bond's dimension stays exactly zero
+        tensors.append(stack[:, k, : dims[k], :, : dims[k + 1]])
+        padding = stack[:, k].copy()
+        padding[:, : dims[k], :, : dims[k + 1]] = 0
+        assert not np.any(padding)
+    return tensors, np.asarray(err)
 
 
 def _dense(tensors) -> np.ndarray:
-    """``(batch, 2**n)`` amplitudes of MPSs with a batch axis."""
-    out = tensors[0]
-    for t in tensors[1:]:
+    """``(batch, 2**n)`` amplitudes of MPSs with a batch axis (stacks of sites ``(batch, m,
+    D, 2, D)`` unstacked; index 0 of padded outer bonds)."""
+    sites = [s for t in tensors for s in (np.moveaxis(t, 1, 0) if t.ndim == 5 else [t])]
+    out = sites[0][:, :1]
+    for t in sites[1:]:
         out = np.einsum("i...a,iasb->i...sb", out, t)
-    return out.reshape(out.shape[0], -1)
+    return out[..., :1].reshape(out.shape[0], -1)
 
 
 # ------------------------------------------------------------- NumPy TEBD reference
@@ -127,15 +133,16 @@ def _gates(circuit, x: np.ndarray):
 
 
 def test_scan_plan_is_the_hand_derived_one() -> None:
-    """h0, cx(0, 2), h1: SWAP 2 down (centre moved there first, left behind), the block with
-    h0 multiplied in, SWAP back; h1 is the final layer."""
+    """h0, cx(0, 2), h1: the centre moved right (an identity step), SWAP 2 down (the centre
+    left on site 1), the block with h0 multiplied in, SWAP back; h1 is the final layer."""
     plan = mps_scan_plan(Circuit(3, [("h", 0), ("cx", (0, 2)), ("h", 1)]).operations, 3)
-    assert plan.kinds.tolist() == [MPS_MOVE_RIGHT, MPS_BLOCK_LEFT, MPS_BLOCK_RIGHT,
-                                   MPS_BLOCK_RIGHT]
     assert plan.sites.tolist() == [0, 1, 0, 1]
-    assert [[g.op.name for g in units] for units, _ in plan.pairs] == [["swap"], ["h", "cx"]]
-    assert plan.rows.tolist() == [0, 0, 2, 1]
-    assert plan.single_rows.tolist() == [-1, 0, -1] and plan.center == 2
+    assert plan.left.tolist() == [False, True, False, False]
+    assert [(step.op.name, step.op.wires, len(ids)) for step, ids in plan.pairs.gates] == [
+        ("swap", (0, 1), 2), ("h", (0,), 1), ("cx", (0, 1), 1)]
+    assert plan.pairs.table.tolist() == [[0, 0], [1, 0], [3, 4], [2, 0]]
+    assert [step.op.name for step, _ in plan.singles.gates] == ["h"]
+    assert plan.singles.table.tolist() == [[0], [1], [0]] and plan.center == 2
 
 
 def test_scan_is_chosen_where_padding_is_cheap_and_refused_for_wide_blocks() -> None:
@@ -176,12 +183,13 @@ def test_truncated_scan_matches_numpy_tebd_and_the_unrolled_simulation(
 
 
 def test_mps_gram_and_reduced_states_match_the_dense_states() -> None:
-    """Ten qubits at bond dimension 4: six equal bulk sites (one scan) and unrolled edges."""
+    """Ten qubits at bond dimension 4: the states are one padded stack of sites."""
     fm = ZZFeatureMap(10, reps=2, entanglement="linear", feature_scale=0.5)
     X = np.random.default_rng(2).uniform(0, 2, (5, 10))
     kernel = FidelityKernel(fm, backend="mps", bond_dim=4)
     with jax.enable_x64(True):
         sites = kernel.states(X).data
+        assert [t.shape for t in sites] == [(5, 10, 4, 2, 4)]
         K = kernel(X)
         rdms = np.asarray(_rdms_mps(tuple(sites)))
     psi = _dense([np.asarray(t) for t in sites])
@@ -219,9 +227,7 @@ def test_the_programs_do_not_grow_with_the_number_of_qubits() -> None:
         x = jnp.zeros((2, n))
         sim = jax.make_jaxpr(lambda x, c=circuit: _run_mps(
             c, x, jnp.zeros(0), chi=4, x_batched=True, w_batched=False, scan=True))(x)
-        sites = [jax.ShapeDtypeStruct((2, min(4, 2**k, 2 ** (n - k)), 2,
-                                       min(4, 2 ** (k + 1), 2 ** (n - k - 1))), jnp.complex64)
-                 for k in range(n)]
+        sites = [jax.ShapeDtypeStruct((2, n, 4, 2, 4), jnp.complex64)]
         overlap = jax.make_jaxpr(lambda a: _mps_overlap(a, a))(sites)
         rdms = jax.make_jaxpr(_rdms_mps)(tuple(sites))
         counts.append([_count(j.jaxpr, {"svd", "qr", "householder_product", "geqrf"})

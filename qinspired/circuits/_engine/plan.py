@@ -42,7 +42,7 @@ rules differ by simulator, because each simulator's cheapest step differs:
   within its wires, so the block is routed once and split with one SVD per
   bond; a single-qubit gate outside a block is a block by itself.
   :func:`mps_scan_plan` turns those blocks into uniform two-site steps (SWAP
-  routing, QR moves of the orthogonality centre, blocks with the single-qubit
+  routing, moves of the orthogonality centre, blocks with the single-qubit
   gates before them multiplied in) for one ``lax.scan`` over a stack of
   padded site tensors: compile time does not grow with the circuit.
 """
@@ -60,13 +60,10 @@ from qinspired.circuits.gates import GATES
 
 __all__ = [
     "BLOCK_WEIGHTS",
-    "MPS_BLOCK_LEFT",
-    "MPS_BLOCK_RIGHT",
-    "MPS_MOVE_LEFT",
-    "MPS_MOVE_RIGHT",
     "BlockStep",
     "DiagStep",
     "GateStep",
+    "GateTable",
     "LayerStep",
     "MPSScan",
     "Slots",
@@ -273,58 +270,69 @@ def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
     return tuple(blocks)
 
 
-MPS_BLOCK_RIGHT, MPS_BLOCK_LEFT, MPS_MOVE_RIGHT, MPS_MOVE_LEFT = range(4)
-"""Kinds of :class:`MPSScan` steps: a two-site block split with the orthogonality centre
-left on its right or its left site, and the centre moved one site right or left by QR."""
+@dataclass(frozen=True, eq=False)
+class GateTable:
+    """Products of gates on ``width`` local wires, one per row, built gate type by gate type.
+
+    ``gates`` holds ``(step, ids)`` per gate type (name, local wires, adjoint,
+    matrix): ``step`` reads the local angle indices ``0..p-1`` and ``ids`` is the
+    ``(count, p)`` table of the global angles of each of its occurrences, so all
+    occurrences come from one vectorised call. Row ``r`` is the product of the
+    matrices ``table[r, 0]``, then ``table[r, 1]``, ... in the list "identity,
+    then every occurrence of every gate type in order" (``0`` pads with the
+    identity; the row length is a power of two, for a pairwise product).
+    """
+
+    width: int
+    gates: tuple[tuple[GateStep, np.ndarray], ...]
+    table: np.ndarray
+
+
+def _gate_table(rows: list[list[tuple[GateStep, tuple[int, ...]]]], width: int) -> GateTable:
+    """A :class:`GateTable` of rows of ``(GateStep, local wires)``, first gate first."""
+    types: dict[tuple, tuple[GateStep, list]] = {}
+    entries = []
+    for row in rows:
+        entry = []
+        for step, wires in row:
+            op = step.op
+            key = (op.name, wires, op.adjoint, op.matrix_index)
+            if key not in types:
+                local = Operation(op.name, wires, (), op.adjoint, op.matrix_index)
+                types[key] = (GateStep(local, tuple(range(len(step.param_ids)))), [])
+            types[key][1].append(step.param_ids)
+            entry.append((key, len(types[key][1]) - 1))
+        entries.append(entry)
+    offsets, total = {}, 1
+    for key, (_, ids) in types.items():
+        offsets[key], total = total, total + len(ids)
+    length = 1 << max(0, max((len(e) for e in entries), default=1) - 1).bit_length()
+    table = np.zeros((len(entries), length), dtype=np.int32)
+    for r, entry in enumerate(entries):
+        table[r, : len(entry)] = [offsets[key] + i for key, i in entry]
+    gates = tuple((step, np.asarray(ids, dtype=np.int32).reshape(len(ids), -1))
+                  for step, ids in types.values())
+    return GateTable(width, gates, table)
 
 
 @dataclass(frozen=True, eq=False)
 class MPSScan:
     """An MPS simulation as uniform steps on two-site windows, for one ``lax.scan``.
 
-    Step ``i`` acts on sites ``sites[i], sites[i] + 1``; its kind is one of
-    :data:`MPS_BLOCK_RIGHT`, :data:`MPS_BLOCK_LEFT`, :data:`MPS_MOVE_RIGHT`,
-    :data:`MPS_MOVE_LEFT`, and a block step applies row ``rows[i]`` of the
-    stacked two-site matrices (``0`` for moves). The matrices come from
-    ``pairs``, groups ``(units, members)`` of one structure each, built in one
-    vectorised call per group: ``units`` are gate steps on the local wires
-    ``0, 1`` reading local angle indices, ``members`` the global angle indices
-    of each matrix of the group. Single-qubit gates after a wire's last block
-    form a final layer: site ``q`` applies row ``single_rows[q]`` of the
-    matrices of ``singles`` (one-site groups; ``-1`` for none). ``center`` is
-    the orthogonality centre at the end.
+    Step ``i`` acts on sites ``sites[i], sites[i] + 1``: the two-site matrix
+    of row ``i`` of ``pairs``, then an SVD split that leaves the orthogonality
+    centre on the right site, or, where ``left[i]``, on the left site. A
+    move of the centre is a step with the identity (its SVD cuts nothing: the
+    rank across the bond is at most the bond's dimension). After the scan,
+    site ``q`` applies row ``q`` of ``singles`` (the single-qubit gates after
+    the wire's last block) and ``center`` is the orthogonality centre.
     """
 
-    kinds: np.ndarray
     sites: np.ndarray
-    rows: np.ndarray
-    pairs: tuple
-    singles: tuple
-    single_rows: np.ndarray
+    left: np.ndarray
+    pairs: GateTable
+    singles: GateTable
     center: int
-
-
-def _group_units(items: list) -> tuple[tuple, list[int]]:
-    """Number lists of ``(GateStep, local wires)`` by structure: ``(groups, rows)``."""
-    groups: dict[tuple, tuple[tuple, list]] = {}
-    keys = []
-    for units in items:
-        local, ids = [], []
-        for step, wires in units:
-            op = step.op
-            local_ids = tuple(range(len(ids), len(ids) + len(step.param_ids)))
-            ids.extend(step.param_ids)
-            local.append(GateStep(Operation(op.name, wires, (), op.adjoint, op.matrix_index),
-                                  local_ids))
-        key = tuple(local)
-        groups.setdefault(key, (key, []))[1].append(tuple(ids))
-        keys.append((key, len(groups[key][1]) - 1))
-    offsets, total = {}, 0
-    for key, (_, members) in groups.items():
-        offsets[key] = total
-        total += len(members)
-    out = tuple((units, tuple(members)) for units, members in groups.values())
-    return out, [offsets[key] + member for key, member in keys]
 
 
 @functools.lru_cache(maxsize=256)
@@ -334,8 +342,8 @@ def mps_scan_plan(operations: tuple[Operation, ...], n_qubits: int) -> MPSScan |
 
     The blocks of :func:`block_plan` in order, each routed as the unrolled
     simulator routes it (a SWAP block per site to bring its upper wire next to
-    its lower one, then back), with QR moves bringing the orthogonality centre
-    into the window first. A single-qubit gate outside a block waits for the
+    its lower one, then back), with moves bringing the orthogonality centre
+    into the window first (identity steps). A single-qubit gate outside a block waits for the
     next block on its wire and is multiplied into that block's matrix (a
     one-site unitary changes no Schmidt value, so every truncation is the
     same); those left over form the final layer. A block leaves the centre
@@ -357,22 +365,18 @@ def mps_scan_plan(operations: tuple[Operation, ...], n_qubits: int) -> MPSScan |
         pending[lo], pending[hi] = [], []
         windows.append((lo, units))
         windows.extend((site, swap) for site in range(lo + 1, hi))
-    pairs, pair_rows = _group_units([units for _, units in windows])
-    steps, center = [], 0
-    for i, (site, _) in enumerate(windows):
-        for c in range(center, site):
-            steps.append((MPS_MOVE_RIGHT, c, 0))
-        for c in range(center, site + 1, -1):
-            steps.append((MPS_MOVE_LEFT, c - 1, 0))
+    steps: list[tuple[int, bool, list]] = []
+    center = 0
+    for i, (site, units) in enumerate(windows):
+        steps.extend((c, False, []) for c in range(center, site))
+        steps.extend((c - 1, True, []) for c in range(center, site + 1, -1))
         left = i + 1 < len(windows) and windows[i + 1][0] < site
-        steps.append((MPS_BLOCK_LEFT if left else MPS_BLOCK_RIGHT, site, pair_rows[i]))
+        steps.append((site, left, units))
         center = site if left else site + 1
-    last = [q for q in range(n_qubits) if pending[q]]
-    singles, rows = _group_units([[(g, (0,)) for g in pending[q]] for q in last])
-    single_rows = np.full(n_qubits, -1, dtype=np.int32)
-    single_rows[last] = rows
-    table = np.asarray(steps, dtype=np.int32).reshape(-1, 3)
-    return MPSScan(table[:, 0], table[:, 1], table[:, 2], pairs, singles, single_rows, center)
+    singles = _gate_table([[(g, (0,)) for g in gates] for gates in pending], 1)
+    return MPSScan(np.asarray([s[0] for s in steps], dtype=np.int32),
+                   np.asarray([s[1] for s in steps], dtype=bool),
+                   _gate_table([s[2] for s in steps], 2), singles, center)
 
 
 # --------------------------------------------------------------------------- noise
