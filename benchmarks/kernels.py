@@ -79,6 +79,8 @@ import _kernel_nystroem as nystroem
 import _kernel_peers as peers
 from _kernel_compile import markdown as compile_markdown
 from _kernel_compile import run_compile
+from _kernel_mps_compile import markdown as mps_compile_markdown
+from _kernel_mps_compile import run_mps_compile
 from _kernel_scale import markdown as scale_markdown
 from _kernel_scale import run_scale
 import numpy as np
@@ -557,6 +559,8 @@ def markdown(res: dict) -> str:
         out += nystroem.markdown(res["nystroem"]) + [""]
     if "compile" in res:
         out += compile_markdown(res["compile"]) + [""]
+    if "mps-compile" in res:
+        out += mps_compile_markdown(res["mps-compile"]) + [""]
     out.append("## Notes\n")
     out += [f"- {line}" for line in res["notes"]]
     return "\n".join(out) + "\n"
@@ -617,7 +621,8 @@ def _versions() -> dict[str, str | None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+",
-                        choices=["gram", "mps", "e2e", "scale", "nystroem", "compile"],
+                        choices=["gram", "mps", "e2e", "scale", "nystroem", "compile",
+                                 "mps-compile"],
                         default=["gram", "mps", "e2e"])
     parser.add_argument("--qubits", type=int, nargs="+", default=[4, 8, 12, 16])
     parser.add_argument("--points", type=int, nargs="+", default=[100, 400, 1000])
@@ -666,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compile-features", type=int, default=5)
     parser.add_argument("--compile-steps", type=int, default=5)
     parser.add_argument("--compile-points", type=int, nargs=2, default=[200, 75])
+    parser.add_argument("--mps-compile-qubits", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--mps-compile-points", type=int, default=50)
+    parser.add_argument("--mps-compile-bond", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="small sizes to validate the script (about a minute)")
@@ -681,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         args.budget = args.peer_budget = 1.0
         args.scale_qubits, args.scale_points = 6, 300
         args.scale_density_qubits, args.scale_density_points = 3, 100
+        args.mps_compile_qubits, args.mps_compile_points = [6, 10], 8
 
     modules = {**{p: m for p, (m, _) in peers.STRONGEST.items()},
                "qiskit-ml-cu": "qiskit_machine_learning", "pennylane": "pennylane",
@@ -716,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
         res["nystroem"] = nystroem.run_nystroem(args)
     if "compile" in args.parts:
         res["compile"] = run_compile(args)
+    if "mps-compile" in args.parts:
+        res["mps-compile"] = run_mps_compile(args)
 
     env["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     args.out.mkdir(parents=True, exist_ok=True)

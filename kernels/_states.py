@@ -7,7 +7,8 @@ Each backend turns a batch of data into the arrays a kernel needs:
   factors :math:`\psi(x) = \bigotimes_q \phi_q(x)`, shape ``(N, n, 2)``:
   the closed form, :math:`O(n)` per point instead of :math:`2^n`;
 * ``"mps"``: site tensors of an MPS of bond dimension at most :math:`\chi`
-  (with the truncation error of each state);
+  (with the truncation error of each state), as one padded stack of all sites
+  where the simulation scans (:func:`~qinspired.circuits.mps_sim.mps_sites`);
 * ``"density"``: density matrices (noisy, from a
   :class:`~qinspired.circuits.NoiseModel`), flattened to ``(N, 4**n)``.
 
@@ -36,18 +37,20 @@ from qinspired.circuits._engine.ops import angles, complex_dtype, step_matrix
 from qinspired.circuits._engine.plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
-from qinspired.circuits.mps_sim import mps_state
+from qinspired.circuits.mps_sim import mps_sites
 from qinspired.circuits.statevector import statevector
 from qinspired.circuits._engine.pair_scan import pair_steps, scan_statevectors, use_pair_scan
 
 __all__ = [
     "MAX_EXACT_BOND",
     "bloch_vectors",
+    "boundary",
     "density_states",
     "is_product",
     "mps_states",
     "product_states",
     "statevectors",
+    "sweep_sites",
 ]
 
 MAX_EXACT_BOND = 1024
@@ -133,7 +136,8 @@ def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
 
 def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
                ) -> tuple[tuple[jax.Array, ...], jax.Array]:
-    """Site tensors (each with a leading data axis) and per-state truncation errors."""
+    """Site tensors (each with a leading data axis) and per-state truncation errors
+    (:func:`~qinspired.circuits.mps_sim.mps_sites`: one padded stack where that scans)."""
     n = circuit.n_qubits
     chi = bond_dim
     if chi is None:
@@ -147,8 +151,7 @@ def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | No
     _check_total(len(X), per_point, f"bond-dimension-{chi} MPS")
 
     def run(part: np.ndarray) -> tuple:
-        res = mps_state(circuit, part, weights, max_bond=chi)
-        return tuple(res.mps.tensors), res.truncation_error
+        return mps_sites(circuit, part, weights, max_bond=chi)
 
     return _batched(run, X, 8 * per_point)
 
@@ -192,19 +195,59 @@ def _rdms_density(flat: jax.Array) -> jax.Array:
     return jnp.stack(out, axis=1)
 
 
+def sweep_sites(fn: Any, carry: Any, sites: tuple, *, reverse: bool = False,
+                collect: bool = False) -> tuple[Any, list]:
+    r"""``carry = fn(carry, *site)`` over the sites of MPSs in the form of
+    :func:`~qinspired.circuits.mps_sim.mps_sites`.
+
+    ``sites`` holds one such sequence per MPS (all of one structure): an
+    entry of shape ``(N, left, 2, right)`` is one site, applied directly; an
+    entry ``(N, m, D, 2, D)`` is a stack of ``m`` sites, one ``lax.scan``, so
+    the program does not grow with the number of sites. Returns the final
+    carry and, with ``collect``, per entry (in site order) the carries met
+    before each of its sites in the sweep's direction, stacked on a leading
+    axis.
+    """
+    seen = []
+    for entry in zip(*sites) if not reverse else reversed(list(zip(*sites))):
+        if entry[0].ndim == 4:
+            seen.append(jax.tree_util.tree_map(lambda c: c[None], carry) if collect else None)
+            carry = fn(carry, *entry)
+            continue
+
+        def step(c: Any, site: tuple) -> tuple[Any, Any]:
+            return fn(c, *site), (c if collect else None)
+
+        runs = tuple(jnp.moveaxis(run, 1, 0) for run in entry)
+        carry, before = jax.lax.scan(step, carry, runs, reverse=reverse)
+        seen.append(before)
+    return carry, (seen[::-1] if reverse else seen)
+
+
+def _as_runs(entry: jax.Array) -> jax.Array:
+    """One site ``(N, a, 2, b)`` as a run of one ``(N, 1, a, 2, b)``; a run unchanged."""
+    return entry[:, None] if entry.ndim == 4 else entry
+
+
+def boundary(shape: tuple[int, ...], dim: int, dtype: Any) -> jax.Array:
+    """The environment of an MPS's outer bond of dimension ``dim`` (padded beyond index 0):
+    ``(*shape, dim, dim)``, one at ``[..., 0, 0]``."""
+    return jnp.zeros((*shape, dim, dim), dtype).at[..., 0, 0].set(1)
+
+
 @jax.jit
-def _rdms_mps(tensors: tuple[jax.Array, ...]) -> jax.Array:
-    n = len(tensors)
-    lefts = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
-    for t in tensors[:-1]:
-        lefts.append(jnp.einsum("iab,iasc,ibsd->icd", lefts[-1], t, jnp.conj(t)))
-    rights = [jnp.ones((tensors[0].shape[0], 1, 1), tensors[0].dtype)]
-    for t in reversed(tensors[1:]):
-        rights.append(jnp.einsum("icd,iasc,ibsd->iab", rights[-1], t, jnp.conj(t)))
-    rights.reverse()
-    rdms = [jnp.einsum("iab,iaxc,ibyd,icd->ixy", lefts[k], tensors[k], jnp.conj(tensors[k]),
-                       rights[k]) for k in range(n)]
-    out = jnp.stack(rdms, axis=1)
+def _rdms_mps(sites: tuple[jax.Array, ...]) -> jax.Array:
+    n_points, dtype = sites[0].shape[0], sites[0].dtype
+    conj = tuple(jnp.conj(t) for t in sites)
+    _, lefts = sweep_sites(lambda e, t, c: jnp.einsum("iab,iasc,ibsd->icd", e, t, c),
+                           boundary((n_points,), sites[0].shape[-3], dtype), (sites, conj),
+                           collect=True)
+    _, rights = sweep_sites(lambda e, t, c: jnp.einsum("icd,iasc,ibsd->iab", e, t, c),
+                            boundary((n_points,), sites[-1].shape[-1], dtype), (sites, conj),
+                            reverse=True, collect=True)
+    out = jnp.concatenate([
+        jnp.einsum("kiab,ikaxc,ikbyd,kicd->ikxy", left, _as_runs(t), _as_runs(c), right)
+        for t, c, left, right in zip(sites, conj, lefts, rights)], axis=1)
     norm = jnp.trace(out, axis1=-2, axis2=-1)[..., None, None]
     return out / norm
 

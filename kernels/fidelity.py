@@ -33,6 +33,7 @@ from qinspired._random import as_key
 from qinspired._validation import check_choice, check_int
 from qinspired.kernels import _circuit_mode
 from qinspired.kernels._base import KernelStates, QuantumKernel
+from qinspired.kernels._states import boundary, sweep_sites
 from qinspired.kernels.gram import gram_matrix
 
 __all__ = ["FidelityKernel", "psd_repair"]
@@ -78,9 +79,10 @@ def _product_overlap(a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def _mps_overlap(a: tuple, b: tuple) -> jax.Array:
-    env = jnp.ones((a[0].shape[0], b[0].shape[0], 1, 1), a[0].dtype)
-    for ta, tb in zip(a, b):
-        env = jnp.einsum("ijab,iasc,jbsd->ijcd", env, jnp.conj(ta), tb, precision=_HIGHEST)
+    env = boundary((a[0].shape[0], b[0].shape[0]), a[0].shape[-3], a[0].dtype)
+    env, _ = sweep_sites(
+        lambda e, ta, tb: jnp.einsum("ijab,iasc,jbsd->ijcd", e, jnp.conj(ta), tb,
+                                     precision=_HIGHEST), env, (a, b))
     return jnp.abs(env[:, :, 0, 0]) ** 2
 
 
@@ -342,7 +344,7 @@ class FidelityKernel(QuantumKernel):
             return int(np.shape(states.data)[1])
         if states.kind == "product":
             return 2 ** int(np.shape(states.data)[1])
-        return 2 ** len(states.data)
+        return 2 ** sum(1 if t.ndim == 4 else t.shape[1] for t in states.data)
 
     def _self_kernel(self, states: KernelStates, key: jax.Array | None, stream: int
                      ) -> np.ndarray:

@@ -41,6 +41,10 @@ rules differ by simulator, because each simulator's cheapest step differs:
   gate opens a :class:`BlockStep` that takes every following gate acting
   within its wires, so the block is routed once and split with one SVD per
   bond; a single-qubit gate outside a block is a block by itself.
+  :func:`mps_scan_plan` turns those blocks into uniform two-site steps (SWAP
+  routing, moves of the orthogonality centre, blocks with the single-qubit
+  gates before them multiplied in) for one ``lax.scan`` over a stack of
+  padded site tensors: compile time does not grow with the circuit.
 """
 
 from __future__ import annotations
@@ -59,10 +63,13 @@ __all__ = [
     "BlockStep",
     "DiagStep",
     "GateStep",
+    "GateTable",
     "LayerStep",
+    "MPSScan",
     "Slots",
     "ansatz_slots",
     "block_plan",
+    "mps_scan_plan",
     "param_ids",
     "pauli_schedule",
     "plan",
@@ -261,6 +268,115 @@ def block_plan(operations: tuple[Operation, ...]) -> tuple[BlockStep, ...]:
     if gates:
         blocks.append(BlockStep(wires, tuple(gates)))
     return tuple(blocks)
+
+
+@dataclass(frozen=True, eq=False)
+class GateTable:
+    """Products of gates on ``width`` local wires, one per row, built gate type by gate type.
+
+    ``gates`` holds ``(step, ids)`` per gate type (name, local wires, adjoint,
+    matrix): ``step`` reads the local angle indices ``0..p-1`` and ``ids`` is the
+    ``(count, p)`` table of the global angles of each of its occurrences, so all
+    occurrences come from one vectorised call. Row ``r`` is the product of the
+    matrices ``table[r, 0]``, then ``table[r, 1]``, ... in the list "identity,
+    then every occurrence of every gate type in order" (``0`` pads with the
+    identity; the row length is a power of two, for a pairwise product).
+    """
+
+    width: int
+    gates: tuple[tuple[GateStep, np.ndarray], ...]
+    table: np.ndarray
+
+
+def _gate_table(rows: list[list[tuple[GateStep, tuple[int, ...]]]], width: int) -> GateTable:
+    """A :class:`GateTable` of rows of ``(GateStep, local wires)``, first gate first."""
+    types: dict[tuple, tuple[GateStep, list]] = {}
+    entries = []
+    for row in rows:
+        entry = []
+        for step, wires in row:
+            op = step.op
+            key = (op.name, wires, op.adjoint, op.matrix_index)
+            if key not in types:
+                local = Operation(op.name, wires, (), op.adjoint, op.matrix_index)
+                types[key] = (GateStep(local, tuple(range(len(step.param_ids)))), [])
+            types[key][1].append(step.param_ids)
+            entry.append((key, len(types[key][1]) - 1))
+        entries.append(entry)
+    offsets, total = {}, 1
+    for key, (_, ids) in types.items():
+        offsets[key], total = total, total + len(ids)
+    length = 1 << max(0, max((len(e) for e in entries), default=1) - 1).bit_length()
+    table = np.zeros((len(entries), length), dtype=np.int32)
+    for r, entry in enumerate(entries):
+        table[r, : len(entry)] = [offsets[key] + i for key, i in entry]
+    gates = tuple((step, np.asarray(ids, dtype=np.int32).reshape(len(ids), -1))
+                  for step, ids in types.values())
+    return GateTable(width, gates, table)
+
+
+@dataclass(frozen=True, eq=False)
+class MPSScan:
+    """An MPS simulation as uniform steps on two-site windows, for one ``lax.scan``.
+
+    Step ``i`` acts on sites ``sites[i], sites[i] + 1``: the two-site matrix
+    of row ``i`` of ``pairs``, then an SVD split that leaves the orthogonality
+    centre on the right site, or, where ``left[i]``, on the left site. A
+    move of the centre is a step with the identity (its SVD cuts nothing: the
+    rank across the bond is at most the bond's dimension). After the scan,
+    site ``q`` applies row ``q`` of ``singles`` (the single-qubit gates after
+    the wire's last block) and ``center`` is the orthogonality centre.
+    """
+
+    sites: np.ndarray
+    left: np.ndarray
+    pairs: GateTable
+    singles: GateTable
+    center: int
+
+
+@functools.lru_cache(maxsize=256)
+def mps_scan_plan(operations: tuple[Operation, ...], n_qubits: int) -> MPSScan | None:
+    """The MPS simulator's plan as uniform two-site steps, or None if a block spans more
+    than two wires.
+
+    The blocks of :func:`block_plan` in order, each routed as the unrolled
+    simulator routes it (a SWAP block per site to bring its upper wire next to
+    its lower one, then back), with moves bringing the orthogonality centre
+    into the window first (identity steps). A single-qubit gate outside a block waits for the
+    next block on its wire and is multiplied into that block's matrix (a
+    one-site unitary changes no Schmidt value, so every truncation is the
+    same); those left over form the final layer. A block leaves the centre
+    on the side of the next block, so a run of SWAPs downwards needs no moves.
+    """
+    pending: list[list[GateStep]] = [[] for _ in range(n_qubits)]
+    swap = [(GateStep(Operation("swap", (0, 1)), ()), (0, 1))]
+    windows: list[tuple[int, list]] = []
+    for block in block_plan(operations):
+        if len(block.wires) == 1:
+            pending[block.wires[0]].extend(block.gates)
+            continue
+        if len(block.wires) > 2:
+            return None
+        lo, hi = sorted(block.wires)
+        windows.extend((site, swap) for site in range(hi - 1, lo, -1))
+        units = [(g, (0,)) for g in pending[lo]] + [(g, (1,)) for g in pending[hi]]
+        units += [(g, tuple(int(q == hi) for q in g.op.wires)) for g in block.gates]
+        pending[lo], pending[hi] = [], []
+        windows.append((lo, units))
+        windows.extend((site, swap) for site in range(lo + 1, hi))
+    steps: list[tuple[int, bool, list]] = []
+    center = 0
+    for i, (site, units) in enumerate(windows):
+        steps.extend((c, False, []) for c in range(center, site))
+        steps.extend((c - 1, True, []) for c in range(center, site + 1, -1))
+        left = i + 1 < len(windows) and windows[i + 1][0] < site
+        steps.append((site, left, units))
+        center = site if left else site + 1
+    singles = _gate_table([[(g, (0,)) for g in gates] for gates in pending], 1)
+    return MPSScan(np.asarray([s[0] for s in steps], dtype=np.int32),
+                   np.asarray([s[1] for s in steps], dtype=bool),
+                   _gate_table([s[2] for s in steps], 2), singles, center)
 
 
 # --------------------------------------------------------------------------- noise
