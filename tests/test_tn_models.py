@@ -221,8 +221,8 @@ def test_labelled_mps_gradient_matches_finite_differences() -> None:
 
 @pytest.mark.parametrize("n, center", [(9, 4), (10, 0), (10, 9), (11, 3), (12, 7), (2, 1)])
 def test_stacked_mps_matches_dense_weights_and_round_trips(n, center) -> None:
-    """The stacked training form (two-sided scan, merged site pairs, identity lead sites for
-    unequal or odd chain lengths) gives the dense W . kron(phi), and unstacks exactly."""
+    """The stacked training form (one two-sided scan, identity lead sites for the
+    shorter chain) gives the dense W . kron(phi), and unstacks exactly."""
     with jax.enable_x64(True):
         model = random_labelled(jax.random.key(n + center), n, 2, 3, 4, center)
         stacked = StackedLabelledMPS.from_labelled(model)

@@ -20,20 +20,22 @@ code.
 Contraction of a batch
 ----------------------
 :func:`contract_labelled` contracts a whole batch of product inputs at once,
-from both ends towards the centre, in :math:`O(B\, n\, d\, \chi^2)`. Each step
-is one matrix product ``(B, chi) @ (chi, d chi)`` followed by a contraction
-with the local vectors. Each side's site tensors are zero-padded to its largest
-bond (only the few edge sites are smaller) and stacked, and one ``lax.scan`` per
-side absorbs them, so the compiled program does not grow with the number of
-sites and traces no per-site transposes (compile time is dominated by the number
-of distinct kernels XLA emits, one per traced per-site operation).
-:class:`StackedLabelledMPS` stores the two padded stacks themselves, so the
-gradient-trained estimators update three arrays per step instead of one per
-site, and nothing per site is traced at all.
+from both ends towards the centre, in :math:`O(B\, n\, d\, \chi^2)`. Each side's
+site tensors are zero-padded to its largest bond (only the few edge sites are
+smaller) and stacked, so the compiled program does not grow with the number of
+sites and traces no per-site operation (compile time is dominated by the number
+of distinct kernels XLA emits). When both sides share their largest bond (the
+usual case), one ``lax.scan`` absorbs both at once: the right chain, bonds
+transposed and order reversed, is absorbed like the left one, the shorter chain
+is led by identity sites fed with ``e_0``, so a 64-site chain takes 32
+sequential steps instead of 63, each one matrix product ``(B, chi) @ (chi, d
+chi)`` per side and a contraction with the local vectors. Otherwise one scan
+per side absorbs the sites. :class:`StackedLabelledMPS` stores the two padded stacks
+themselves, so a gradient step updates three arrays instead of one per site.
 (Written with ``tensornetwork.ncon``, JAX backend, vmapped over the batch
 since ``ncon`` has no batch hyperedge, the same contraction measured 2-5x
 slower; see ``benchmarks/tensor_networks.py``.) The running environment is
-normalised after every site and the logarithms of the norms are summed, so
+normalised after every step and the logarithms of the norms are summed, so
 nothing under- or overflows at any number of sites; the model output is the
 rescaled centre contraction :math:`f = \hat f\, e^{\log s}`.
 
@@ -285,10 +287,6 @@ def _environment(stack: jax.Array, phi: jax.Array, dtype, *, from_right: bool
     return env, log
 
 
-#: Sites merged into one step of the two-sided scan (:func:`_both_environments`).
-_GROUP = 2
-
-
 def _absorb_both(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.Array]
                  ) -> tuple[tuple[jax.Array, jax.Array], None]:
     """:func:`_absorb_left` on both chains at once: ``env`` (2, batch, chi), ``a`` (2, chi, d, chi)."""
@@ -312,7 +310,6 @@ def _both_environments(left: jax.Array, right: jax.Array, phi_l: jax.Array, phi_
     batch, chi, d = phi_l.shape[0], left.shape[1], left.shape[2]
     right, phi_r = jnp.flip(jnp.swapaxes(right, 1, 3), 0), jnp.flip(phi_r, 1)
     m = max(left.shape[0], right.shape[0])
-    m += -m % _GROUP
     eye = jnp.zeros((chi, d, chi), dtype).at[:, 0, :].set(jnp.eye(chi, dtype=dtype))
     e0 = jnp.zeros((batch, d), dtype).at[:, 0].set(1.0)
 
@@ -322,16 +319,8 @@ def _both_environments(left: jax.Array, right: jax.Array, phi_l: jax.Array, phi_
                 jnp.concatenate([jnp.broadcast_to(e0[:, None], (batch, k, d)), p], axis=1))
 
     (a_l, p_l), (a_r, p_r) = lead(left, phi_l), lead(right, phi_r)
-    g = _GROUP
-    # Runs of g consecutive sites merged into one of local dimension d^g (no batch axis).
-    sites = jnp.stack([a_l, a_r], axis=1).reshape(m // g, g, 2, chi, d, chi)
-    merged, p = sites[:, 0], jnp.stack([p_l, p_r], axis=0).reshape(2, batch, m // g, g, d)
-    pm = p[..., 0, :]
-    for j in range(1, g):
-        merged = jnp.einsum("jkasb,jkbtc->jkastc", merged, sites[:, j]).reshape(
-            m // g, 2, chi, d ** (j + 1), chi)
-        pm = (pm[..., :, None] * p[..., j, None, :]).reshape(2, batch, m // g, d ** (j + 1))
-    sites, p = merged, jnp.moveaxis(pm, 2, 0)                        # (m/g, 2, batch, d^g)
+    sites = jnp.stack([a_l, a_r], axis=1)                            # (m, 2, chi, d, chi)
+    p = jnp.moveaxis(jnp.stack([p_l, p_r], axis=0), 2, 0)            # (m, 2, batch, d)
     env = jnp.zeros((2, batch, chi), dtype).at[:, :, 0].set(1.0)
     (env, log), _ = jax.lax.scan(_absorb_both, (env, jnp.zeros((2, batch), dtype)), (sites, p))
     return env[0], env[1], log[0] + log[1]
@@ -468,20 +457,30 @@ class StackedLabelledMPS:
 
     @classmethod
     def from_labelled(cls, model: LabelledMPS) -> StackedLabelledMPS:
-        """Pad and stack the site tensors of ``model`` (the same function)."""
-        ts, c = model.tensors, model.center
+        """Pad and stack the site tensors of ``model`` (the same function).
+
+        A conversion on the host (NumPy), outside ``jit``.
+        """
+        ts, c = [np.asarray(t) for t in model.tensors], model.center
         bonds = (1, *model.bond_dims, 1)
-        chi, d, dtype = max(bonds), model.local_dim, ts[0].dtype
-        return cls(_stacked(ts[:c], chi, d, dtype), ts[c], _stacked(ts[c + 1:], chi, d, dtype),
-                   bonds)
+        chi, d = max(bonds), model.local_dim
+
+        def stack(chain: list[np.ndarray]) -> jax.Array:
+            out = np.zeros((len(chain), chi, d, chi), ts[0].dtype)
+            for k, t in enumerate(chain):
+                out[k, :t.shape[0], :, :t.shape[2]] = t
+            return jnp.asarray(out)
+
+        return cls(stack(ts[:c]), jnp.asarray(ts[c]), stack(ts[c + 1:]), bonds)
 
     def to_labelled(self) -> LabelledMPS:
-        """The per-site :class:`LabelledMPS` (the padding cut off)."""
+        """The per-site :class:`LabelledMPS` (the padding cut off), on the host, outside ``jit``."""
         b, c = self.bonds, self.center
-        left = [self.left[k, :b[k], :, :b[k + 1]] for k in range(c)]
-        right = [self.right[k, :b[c + 1 + k], :, :b[c + 2 + k]]
-                 for k in range(self.right.shape[0])]
-        return LabelledMPS((*left, self.centre, *right), c)
+        left, right = np.asarray(self.left), np.asarray(self.right)
+        sites = [left[k, :b[k], :, :b[k + 1]] for k in range(c)]
+        sites += [right[k, :b[c + 1 + k], :, :b[c + 2 + k]] for k in range(right.shape[0])]
+        sites.insert(c, np.asarray(self.centre))
+        return LabelledMPS(tuple(jnp.asarray(t) for t in sites), c)
 
     @property
     def center(self) -> int:
