@@ -15,14 +15,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from qinspired.estimators._tn_core import _logits_chunk
+from qinspired.estimators._tn_core import _logits_chunk, cross_entropy
 from qinspired.estimators.tensor_networks import (
     MPSClassifier,
     MPSRegressor,
     TTNClassifier,
     TTNRegressor,
 )
-from qinspired.training import train_step
+from qinspired.tn.local_maps import embed
+from qinspired.tn.mps_model import StackedLabelledMPS, init_labelled_mps
+from qinspired.training import make_optimizer, train, train_steps
 
 # Small instances keep the checks fast; the defaults are for real data (see the learning tests).
 SMALL = dict(bond_dim=4, max_iter=10, learning_rate=0.05, random_state=0)
@@ -85,12 +87,12 @@ def test_refits_and_predictions_reuse_compiled_code() -> None:
     X, y = _blobs()
     clf = MPSClassifier(**SMALL).fit(X, y)
     clf.predict(X)
-    steps, predicts = train_step._cache_size(), _logits_chunk._cache_size()
+    steps, predicts = train_steps._cache_size(), _logits_chunk._cache_size()
     MPSClassifier(**{**SMALL, "learning_rate": 0.01, "random_state": 3}).fit(X[:80], y[:80])
     other = MPSClassifier(**SMALL).fit(X[:20], y[:20])
     clf.predict(X[:1])
     other.predict(np.tile(X, (3, 1)))
-    assert train_step._cache_size() == steps
+    assert train_steps._cache_size() == steps
     assert _logits_chunk._cache_size() == predicts
 
 
@@ -199,3 +201,28 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("steps, early", [(3, False), (16, False), (2, True)])
+def test_scanned_steps_train_like_the_step_by_step_loop(steps, early) -> None:
+    """``steps_per_call`` (blocks of steps in one lax.scan, the last block padded with skipped
+    steps) follows the one-call-per-step loop: same batches, same losses, same parameters."""
+    X, y = _blobs(n=150, n_features=5)
+    phi = np.asarray(embed(jax.numpy.asarray((X - X.min(0)) / np.ptp(X, 0), np.float32),
+                           "trigonometric", 2))
+    model = StackedLabelledMPS.from_labelled(
+        init_labelled_mps(jax.random.key(0), 5, 2, 3, 4, reference=[0.5 ** 0.5] * 2))
+    kwargs = dict(optimizer=make_optimizer("adam", 0.05), epochs=6, batch_size=16,
+                  key=jax.random.key(1), validation_fraction=0.2 if early else 0.0,
+                  early_stopping=early, n_iter_no_change=2, tol=10.0 if early else 1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref = train(cross_entropy, model, phi, y, **kwargs)
+        got = train(cross_entropy, model, phi, y, steps_per_call=steps, **kwargs)
+    assert got.n_iter == ref.n_iter and got.converged == ref.converged
+    np.testing.assert_allclose(got.loss_curve, ref.loss_curve, rtol=1e-5)
+    np.testing.assert_allclose(got.validation_scores, ref.validation_scores, atol=1e-6)
+    for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(ref.params), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="steps_per_call"):
+        train(cross_entropy, model, phi, y, steps_per_call=0, **kwargs)

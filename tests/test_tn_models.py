@@ -20,6 +20,7 @@ from qinspired.tn.local_maps import (
 )
 from qinspired.tn.mps_model import (
     LabelledMPS,
+    StackedLabelledMPS,
     contract_labelled,
     init_labelled_mps,
     labelled_logits,
@@ -216,6 +217,64 @@ def test_labelled_mps_gradient_matches_finite_differences() -> None:
             return jnp.sum(jnp.tanh(logits_jit(m, phi)) * weights)
 
         assert_grad_matches_central_differences(jax.jit(loss), model, (0, 2, 4, 8), seed=4)
+
+
+@pytest.mark.parametrize("n, center", [(9, 4), (10, 0), (10, 9), (11, 3), (12, 7), (2, 1)])
+def test_stacked_mps_matches_dense_weights_and_round_trips(n, center) -> None:
+    """The stacked training form (one two-sided scan, identity lead sites for the
+    shorter chain) gives the dense W . kron(phi), and unstacks exactly."""
+    with jax.enable_x64(True):
+        model = random_labelled(jax.random.key(n + center), n, 2, 3, 4, center)
+        stacked = StackedLabelledMPS.from_labelled(model)
+        phi = np.random.default_rng(n).normal(size=(5, n, 2))
+        want = kron_inputs(phi) @ dense_mps_weights(model.tensors, center)
+        np.testing.assert_allclose(np.asarray(jax.jit(labelled_logits)(stacked, jnp.asarray(phi))),
+                                   want, rtol=1e-10, atol=1e-12)
+        back = stacked.to_labelled()
+        assert back.center == center and back.bond_dims == model.bond_dims
+        for a, b in zip(back.tensors, model.tensors, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_stacked_mps_gradient_is_the_per_site_gradient_and_zero_on_padding() -> None:
+    """d/dA of the stacked form: the per-site gradients (plain products as reference) in the
+    real entries and exact zeros in the padding, so Adam leaves the padding at zero."""
+    n, center = 12, 5
+    with jax.enable_x64(True):
+        model = random_labelled(jax.random.key(3), n, 2, 3, 8, center)
+        stacked = StackedLabelledMPS.from_labelled(model)
+        phi = jnp.asarray(np.random.default_rng(4).uniform(0.2, 1.0, size=(6, n, 2)))
+        weights = jnp.asarray(np.random.default_rng(5).normal(size=(6, 3)))
+        got = jax.grad(lambda m: jnp.sum(jnp.tanh(labelled_logits(m, phi)) * weights))(stacked)
+        ref = jax.grad(lambda ts: jnp.sum(jnp.tanh(_plain_logits(ts, center, phi)) * weights))(
+            model.tensors)
+        bonds = (1, *model.bond_dims, 1)
+        for k in range(n):
+            if k == center:
+                np.testing.assert_allclose(np.asarray(got.centre), np.asarray(ref[k]), rtol=1e-9)
+                continue
+            full = np.asarray(got.left[k] if k < center else got.right[k - center - 1])
+            real = full[:bonds[k], :, :bonds[k + 1]]
+            np.testing.assert_allclose(real, np.asarray(ref[k]), rtol=1e-9, atol=1e-14,
+                                       err_msg=f"site {k}")
+            padding = full.copy()
+            padding[:bonds[k], :, :bonds[k + 1]] = 0.0
+            assert not padding.any(), f"site {k}: nonzero gradient on the padding"
+
+
+def test_stacked_mps_validation() -> None:
+    model = init_labelled_mps(jax.random.key(0), 6, 2, 3, 4)
+    stacked = StackedLabelledMPS.from_labelled(model)
+    assert (stacked.n_sites, stacked.center, stacked.n_outputs, stacked.local_dim) == (6, 3, 3, 2)
+    assert stacked.bond_dims == model.bond_dims
+    with pytest.raises(ValueError, match="bonds"):
+        StackedLabelledMPS(stacked.left, stacked.centre, stacked.right, (1, 2, 1))
+    with pytest.raises(ValueError, match="left must have shape"):
+        StackedLabelledMPS(stacked.left[:, :2], stacked.centre, stacked.right, stacked.bonds)
+    with pytest.raises(ValueError, match="centre bonds"):
+        StackedLabelledMPS(stacked.left[:2], stacked.centre, stacked.right, (1, 2, 2, 4, 2, 1))
+    with pytest.raises(ValueError, match="phi must have shape"):
+        labelled_logits(stacked, jnp.ones((4, 5, 2)))
 
 
 def test_labelled_mps_validation() -> None:

@@ -52,14 +52,16 @@ class SupervisedEstimator(BaseEstimator):
             raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
 
     def _train_adam(self, loss_fn: Any, params: Any, X: Any, Y: Any, *, epochs: int,
-                    key: jax.Array, score_fn: Any = None) -> TrainResult:
+                    key: jax.Array, score_fn: Any = None,
+                    steps_per_call: int | None = None) -> TrainResult:
         """Minibatch Adam with the estimator's stopping rule (see ``early_stopping``)."""
         return train(
             loss_fn, params, X, Y, optimizer=make_optimizer("adam", self.learning_rate),
             epochs=epochs, batch_size=self.batch_size, key=key,
             validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
             early_stopping=True, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-            score_fn=score_fn, verbose=bool(self.verbose), warning_category=ConvergenceWarning)
+            score_fn=score_fn, verbose=bool(self.verbose), warning_category=ConvergenceWarning,
+            steps_per_call=steps_per_call)
 
 
 class SupervisedClassifier(SupervisedEstimator):

@@ -31,12 +31,17 @@ from qinspired.estimators._supervised import (
     SupervisedRegressor,
 )
 from qinspired.tn.local_maps import LOCAL_MAPS, embed, get_local_map
-from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps
+from qinspired.tn.mps_model import LabelledMPS, StackedLabelledMPS, init_labelled_mps
 from qinspired.tn.sweep import sweep_fit
 from qinspired.tn.ttn import TTN, init_ttn
 
 #: Rows per jitted prediction call; the last chunk is zero-padded.
 _CHUNK = 256
+
+#: Adam steps per jitted call (``qinspired.training.train_steps``): the steps of
+#: these small models take about as long as a Python dispatch, so an epoch runs
+#: in blocks of this many steps inside one ``lax.scan``.
+_STEPS_PER_CALL = 16
 
 
 @functools.partial(jax.jit, static_argnames=("name", "d"))
@@ -172,10 +177,10 @@ class TensorNetworkBase(SupervisedEstimator):
     def _reference(self) -> np.ndarray:
         return get_local_map(self.local_map.lower()).reference_vector(self.local_dim)
 
-    def _model(self) -> LabelledMPS | TTN:
+    def _model(self) -> StackedLabelledMPS | TTN:
         tensors = tuple(jnp.asarray(t) for t in self.tensors_)
         if self._architecture == "mps":
-            return LabelledMPS(tensors, self.center_)
+            return StackedLabelledMPS.from_labelled(LabelledMPS(tensors, self.center_))
         return TTN(tensors, self.n_features_in_, tuple(self._reference()))
 
     def _outputs(self, X: Any) -> np.ndarray:
@@ -246,11 +251,15 @@ class TensorNetworkBase(SupervisedEstimator):
                     f"tol={self.tol} in the last of max_iter={self.max_iter} sweeps; consider "
                     "raising max_iter", ConvergenceWarning, stacklevel=2)
         else:  # "adam", and "sweep" with a single feature (no bond to sweep)
+            if self._architecture == "mps":     # trained as two stacks and the centre
+                model = StackedLabelledMPS.from_labelled(model)
             result = self._train_adam(self._loss_fn(), model, phi, targets,
                                       epochs=self.max_iter, key=key_train,
-                                      score_fn=type(self)._score)
+                                      score_fn=type(self)._score, steps_per_call=_STEPS_PER_CALL)
             scores, self.truncation_error_ = result.validation_scores, None
         fitted = result.params
+        if isinstance(fitted, StackedLabelledMPS):
+            fitted = fitted.to_labelled()
         self.tensors_ = tuple(np.asarray(t) for t in jax.tree.leaves(fitted))
         if self._architecture == "mps":
             self.center_ = fitted.center

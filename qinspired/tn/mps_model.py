@@ -20,17 +20,22 @@ code.
 Contraction of a batch
 ----------------------
 :func:`contract_labelled` contracts a whole batch of product inputs at once,
-from both ends towards the centre, in :math:`O(B\, n\, d\, \chi^2)`. Each step
-is one matrix product ``(B, chi) @ (chi, d chi)`` followed by a contraction
-with the local vectors. Each side's site tensors are zero-padded to its largest
-bond (only the few edge sites are smaller) and stacked, and one ``lax.scan`` per
-side absorbs them, so the compiled program does not grow with the number of
-sites and traces no per-site transposes (compile time is dominated by the number
-of distinct kernels XLA emits, one per traced per-site operation).
+from both ends towards the centre, in :math:`O(B\, n\, d\, \chi^2)`. Each side's
+site tensors are zero-padded to its largest bond (only the few edge sites are
+smaller) and stacked, so the compiled program does not grow with the number of
+sites and traces no per-site operation (compile time is dominated by the number
+of distinct kernels XLA emits). When both sides share their largest bond (the
+usual case), one ``lax.scan`` absorbs both at once: the right chain, bonds
+transposed and order reversed, is absorbed like the left one, the shorter chain
+is led by identity sites fed with ``e_0``, so a 64-site chain takes 32
+sequential steps instead of 63, each one matrix product ``(B, chi) @ (chi, d
+chi)`` per side and a contraction with the local vectors. Otherwise one scan
+per side absorbs the sites. :class:`StackedLabelledMPS` stores the two padded stacks
+themselves, so a gradient step updates three arrays instead of one per site.
 (Written with ``tensornetwork.ncon``, JAX backend, vmapped over the batch
 since ``ncon`` has no batch hyperedge, the same contraction measured 2-5x
 slower; see ``benchmarks/tensor_networks.py``.) The running environment is
-normalised after every site and the logarithms of the norms are summed, so
+normalised after every step and the logarithms of the norms are summed, so
 nothing under- or overflows at any number of sites; the model output is the
 rescaled centre contraction :math:`f = \hat f\, e^{\log s}`.
 
@@ -54,6 +59,7 @@ arXiv:1906.06329 (2019) (near-identity initialisation, gradient training).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -65,6 +71,7 @@ from qinspired._validation import check_int, check_memory, check_real
 
 __all__ = [
     "LabelledMPS",
+    "StackedLabelledMPS",
     "bond_dims_for",
     "contract_labelled",
     "init_labelled_mps",
@@ -226,12 +233,15 @@ def _normalise(env: jax.Array, log: jax.Array) -> tuple[jax.Array, jax.Array]:
     return env / nrm[:, None], log + jnp.log(nrm)
 
 
-def _stacked(tensors: Sequence[jax.Array], chi: int) -> jax.Array:
+def _stacked(tensors: Sequence[jax.Array], chi: int, d: int, dtype) -> jax.Array:
     """Site tensors ``(chi_l, d, chi_r)`` zero-padded to ``(chi, d, chi)`` and stacked.
 
     The zero rows and columns leave every contraction unchanged (they add exact
     zeros); only the few edge sites, whose bonds are below ``chi``, are padded.
+    An empty chain gives an empty ``(0, chi, d, chi)`` stack.
     """
+    if not tensors:
+        return jnp.zeros((0, chi, d, chi), dtype)
     return jnp.stack([t if t.shape[0] == t.shape[2] == chi
                       else jnp.pad(t, ((0, chi - t.shape[0]), (0, 0), (0, chi - t.shape[2])))
                       for t in tensors])
@@ -256,26 +266,93 @@ def _absorb_right(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax
     return _normalise(jnp.einsum("bas,bs->ba", t, p), log), None
 
 
-def _environment(tensors: Sequence[jax.Array], phi: jax.Array, dtype, *, from_right: bool
+def _environment(stack: jax.Array, phi: jax.Array, dtype, *, from_right: bool
                  ) -> tuple[jax.Array, jax.Array]:
-    """Normalised ``(batch, chi)`` environment of a chain of sites, and its log-norm.
+    """Normalised ``(batch, chi)`` environment of a stacked chain of sites, and its log-norm.
 
-    The chain's tensors are padded to its largest bond ``chi`` and stacked, and
-    one ``lax.scan`` absorbs them from the outer end (bond 1, here the
-    first of ``chi`` entries) inwards: the compiled program does not grow with
-    the number of sites, and no per-site transposes or reversals are traced.
-    Only entries ``[:chi_inner]`` of the result can be nonzero.
+    One ``lax.scan`` absorbs the padded ``(n, chi, d, chi)`` stack from the
+    outer end (bond 1, here the first of ``chi`` entries) inwards: the compiled
+    program does not grow with the number of sites, and no per-site transposes
+    or reversals are traced. Only entries ``[:chi_inner]`` of the result can be
+    nonzero.
     """
     batch = phi.shape[0]
-    if not tensors:
+    if stack.shape[0] == 0:
         return jnp.ones((batch, 1), dtype), jnp.zeros((batch,), dtype)
-    chi = max(max(t.shape[0], t.shape[2]) for t in tensors)
-    env = jnp.zeros((batch, chi), dtype).at[:, 0].set(1.0)
+    env = jnp.zeros((batch, stack.shape[1]), dtype).at[:, 0].set(1.0)
     step = _absorb_right if from_right else _absorb_left
     (env, log), _ = jax.lax.scan(step, (env, jnp.zeros((batch,), dtype)),
-                                 (_stacked(tensors, chi), jnp.moveaxis(phi, 1, 0)),
+                                 (stack.astype(dtype), jnp.moveaxis(phi, 1, 0)),
                                  reverse=from_right)
     return env, log
+
+
+def _absorb_both(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.Array]
+                 ) -> tuple[tuple[jax.Array, jax.Array], None]:
+    """:func:`_absorb_left` on both chains at once: ``env`` (2, batch, chi), ``a`` (2, chi, d, chi)."""
+    env, log = carry
+    a, p = site
+    t = jnp.einsum("kba,kasc->kbsc", env, a)
+    env = jnp.einsum("kbsc,kbs->kbc", t, p)
+    nrm = jnp.linalg.norm(env, axis=2)
+    nrm = jnp.where(nrm > 0, nrm, 1.0)
+    return (env / nrm[..., None], log + jnp.log(nrm)), None
+
+
+def _both_environments(left: jax.Array, right: jax.Array, phi_l: jax.Array, phi_r: jax.Array,
+                       dtype) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Left and right environments in one ``lax.scan`` (half the sequential steps).
+
+    The right chain, bonds transposed and order reversed, is absorbed from the
+    left like the left chain; the shorter chain is led by identity sites fed
+    with ``e_0`` (which leave its environment unchanged).
+    """
+    batch, chi, d = phi_l.shape[0], left.shape[1], left.shape[2]
+    right, phi_r = jnp.flip(jnp.swapaxes(right, 1, 3), 0), jnp.flip(phi_r, 1)
+    m = max(left.shape[0], right.shape[0])
+    eye = jnp.zeros((chi, d, chi), dtype).at[:, 0, :].set(jnp.eye(chi, dtype=dtype))
+    e0 = jnp.zeros((batch, d), dtype).at[:, 0].set(1.0)
+
+    def lead(stack, p):
+        k = m - stack.shape[0]
+        return (jnp.concatenate([jnp.broadcast_to(eye, (k, chi, d, chi)), stack.astype(dtype)]),
+                jnp.concatenate([jnp.broadcast_to(e0[:, None], (batch, k, d)), p], axis=1))
+
+    (a_l, p_l), (a_r, p_r) = lead(left, phi_l), lead(right, phi_r)
+    sites = jnp.stack([a_l, a_r], axis=1)                            # (m, 2, chi, d, chi)
+    p = jnp.moveaxis(jnp.stack([p_l, p_r], axis=0), 2, 0)            # (m, 2, batch, d)
+    env = jnp.zeros((2, batch, chi), dtype).at[:, :, 0].set(1.0)
+    (env, log), _ = jax.lax.scan(_absorb_both, (env, jnp.zeros((2, batch), dtype)), (sites, p))
+    return env[0], env[1], log[0] + log[1]
+
+
+def _contract_stacks(left: jax.Array, centre: jax.Array, right: jax.Array, phi: jax.Array
+                     ) -> tuple[jax.Array, jax.Array]:
+    """The contraction of :func:`contract_labelled` from the two stacked chains and the centre."""
+    c = left.shape[0]
+    dtype = jnp.result_type(phi, centre)
+    if c and right.shape[0] and left.shape[1:] == right.shape[1:]:
+        env_l, env_r, log = _both_environments(left, right, phi[:, :c], phi[:, c + 1:], dtype)
+    else:
+        env_l, log_l = _environment(left, phi[:, :c], dtype, from_right=False)
+        env_r, log_r = _environment(right, phi[:, c + 1:], dtype, from_right=True)
+        log = log_l + log_r
+    dl, d, n_out, dr = centre.shape
+    env_l, env_r = env_l[:, :dl], env_r[:, :dr]
+    t = (env_l @ centre.reshape(dl, -1)).reshape(-1, d, n_out * dr)
+    t = jnp.einsum("bsk,bs->bk", t, phi[:, c]).reshape(-1, n_out, dr)
+    return jnp.einsum("blc,bc->bl", t, env_r), log
+
+
+def _check_phi(phi: Any, n_sites: int, d: int) -> jax.Array:
+    phi = jnp.asarray(phi)
+    if phi.ndim != 3 or phi.shape[1:] != (n_sites, d):
+        raise ValueError(f"phi must have shape (batch, {n_sites}, {d}), got {phi.shape}")
+    return phi
+
+
+def _chain_bond(tensors: Sequence[jax.Array]) -> int:
+    return max((max(t.shape[0], t.shape[2]) for t in tensors), default=1)
 
 
 def contract_labelled(model: LabelledMPS, phi: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -294,23 +371,142 @@ def contract_labelled(model: LabelledMPS, phi: jax.Array) -> tuple[jax.Array, ja
     log_scale : jax.Array, shape (batch,)
         Sum of the logarithms of the environment norms.
     """
-    phi = jnp.asarray(phi)
-    if phi.ndim != 3 or phi.shape[1:] != (model.n_sites, model.local_dim):
-        raise ValueError(f"phi must have shape (batch, {model.n_sites}, {model.local_dim}), "
-                         f"got {phi.shape}")
-    c = model.center
-    dtype = jnp.result_type(phi, model.tensors[0])
-    left, log_l = _environment(model.tensors[:c], phi[:, :c], dtype, from_right=False)
-    right, log_r = _environment(model.tensors[c + 1:], phi[:, c + 1:], dtype, from_right=True)
-    centre = model.tensors[c]
-    dl, d, n_out, dr = centre.shape
-    left, right = left[:, :dl], right[:, :dr]
-    t = (left @ centre.reshape(dl, -1)).reshape(-1, d, n_out * dr)
-    t = jnp.einsum("bsk,bs->bk", t, phi[:, c]).reshape(-1, n_out, dr)
-    return jnp.einsum("blc,bc->bl", t, right), log_l + log_r
+    phi = _check_phi(phi, model.n_sites, model.local_dim)
+    c, d, dtype = model.center, model.local_dim, model.tensors[0].dtype
+    left, right = model.tensors[:c], model.tensors[c + 1:]
+    return _contract_stacks(_stacked(left, _chain_bond(left), d, dtype), model.tensors[c],
+                            _stacked(right, _chain_bond(right), d, dtype), phi)
 
 
-def labelled_logits(model: LabelledMPS, phi: jax.Array) -> jax.Array:
+def labelled_logits(model: LabelledMPS | StackedLabelledMPS, phi: jax.Array) -> jax.Array:
     """The model outputs ``f(x)``, shape ``(batch, n_outputs)`` (see :func:`contract_labelled`)."""
-    out, log_scale = contract_labelled(model, phi)
+    if isinstance(model, StackedLabelledMPS):
+        out, log_scale = _contract_stacks(
+            model.left, model.centre, model.right,
+            _check_phi(phi, model.n_sites, model.local_dim))
+    else:
+        out, log_scale = contract_labelled(model, phi)
     return out * jnp.exp(log_scale)[:, None]
+
+
+@pytree_dataclass
+class StackedLabelledMPS:
+    r"""A :class:`LabelledMPS` in training form: each side of the centre is one array.
+
+    The site tensors left of the centre are zero-padded to ``(chi, d, chi)``
+    (``chi`` the largest bond) and stacked into ``left``, shape ``(center, chi,
+    d, chi)``; those right of it into ``right``, shape ``(n_sites - center - 1,
+    chi, d, chi)``. The function is that of the :class:`LabelledMPS`, with the
+    same contraction (one ``lax.scan`` per side), but a gradient step touches
+    three arrays instead of one per site, so a jitted training step compiles
+    to a program that does not grow with the number of sites.
+
+    The padding stays exactly zero under gradient training: a padded entry of
+    a site multiplies an environment entry that is exactly zero (a padded
+    column of the previous site) or feeds one that no later site reads (a
+    padded row of the next site), so its gradient is exactly zero, and Adam's
+    update of a zero gradient from a zero state is zero.
+
+    Attributes
+    ----------
+    left, right : jax.Array
+        The stacked, padded site tensors on each side of the centre (leaves).
+    centre : jax.Array
+        The label site, ``(chi_l, d, n_outputs, chi_r)`` (a leaf).
+    bonds : tuple of int
+        All ``n_sites + 1`` bond dimensions, outer bonds included (static).
+
+    Examples
+    --------
+    >>> import jax
+    >>> model = init_labelled_mps(jax.random.key(0), 10, 2, 3, 4)
+    >>> stacked = StackedLabelledMPS.from_labelled(model)
+    >>> stacked.left.shape, stacked.right.shape
+    ((5, 4, 2, 4), (4, 4, 2, 4))
+    >>> back = stacked.to_labelled()
+    >>> all(bool((a == b).all()) for a, b in zip(back.tensors, model.tensors))
+    True
+    """
+
+    left: jax.Array
+    centre: jax.Array
+    right: jax.Array
+    bonds: tuple[int, ...] = static_field()
+
+    def __post_init__(self) -> None:
+        bonds = tuple(int(b) for b in self.bonds)
+        left, right, centre = self.left, self.right, self.centre
+        if getattr(centre, "ndim", None) != 4 or left.ndim != 4 or right.ndim != 4:
+            raise ValueError("StackedLabelledMPS: left and right must be (n, chi, d, chi) stacks "
+                             "and centre a (chi_l, d, n_outputs, chi_r) tensor")
+        n = left.shape[0] + 1 + right.shape[0]
+        chi = max(bonds) if bonds else 0
+        if len(bonds) != n + 1 or bonds[0] != 1 or bonds[-1] != 1:
+            raise ValueError(f"StackedLabelledMPS: bonds must list the {n + 1} bond dimensions "
+                             f"of {n} sites with outer bonds 1, got {bonds}")
+        d = centre.shape[1]
+        for name, stack in (("left", left), ("right", right)):
+            if stack.shape[1:] != (chi, d, chi):
+                raise ValueError(f"StackedLabelledMPS: {name} must have shape (n, {chi}, {d}, "
+                                 f"{chi}), got {stack.shape}")
+        c = left.shape[0]
+        if (centre.shape[0], centre.shape[3]) != (bonds[c], bonds[c + 1]):
+            raise ValueError(f"StackedLabelledMPS: centre bonds {centre.shape[0]}, "
+                             f"{centre.shape[3]} do not match bonds {bonds[c]}, {bonds[c + 1]}")
+        object.__setattr__(self, "bonds", bonds)
+
+    @classmethod
+    def from_labelled(cls, model: LabelledMPS) -> StackedLabelledMPS:
+        """Pad and stack the site tensors of ``model`` (the same function).
+
+        A conversion on the host (NumPy), outside ``jit``.
+        """
+        ts, c = [np.asarray(t) for t in model.tensors], model.center
+        bonds = (1, *model.bond_dims, 1)
+        chi, d = max(bonds), model.local_dim
+
+        def stack(chain: list[np.ndarray]) -> jax.Array:
+            out = np.zeros((len(chain), chi, d, chi), ts[0].dtype)
+            for k, t in enumerate(chain):
+                out[k, :t.shape[0], :, :t.shape[2]] = t
+            return jnp.asarray(out)
+
+        return cls(stack(ts[:c]), jnp.asarray(ts[c]), stack(ts[c + 1:]), bonds)
+
+    def to_labelled(self) -> LabelledMPS:
+        """The per-site :class:`LabelledMPS` (the padding cut off), on the host, outside ``jit``."""
+        b, c = self.bonds, self.center
+        left, right = np.asarray(self.left), np.asarray(self.right)
+        sites = [left[k, :b[k], :, :b[k + 1]] for k in range(c)]
+        sites += [right[k, :b[c + 1 + k], :, :b[c + 2 + k]] for k in range(right.shape[0])]
+        sites.insert(c, np.asarray(self.centre))
+        return LabelledMPS(tuple(jnp.asarray(t) for t in sites), c)
+
+    @property
+    def center(self) -> int:
+        """Site of the label index."""
+        return int(self.left.shape[0])
+
+    @property
+    def n_sites(self) -> int:
+        """Number of sites (input features)."""
+        return len(self.bonds) - 1
+
+    @property
+    def local_dim(self) -> int:
+        """Local dimension ``d``."""
+        return int(self.centre.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        """Size of the label index."""
+        return int(self.centre.shape[2])
+
+    @property
+    def bond_dims(self) -> tuple[int, ...]:
+        """The ``n_sites - 1`` inner bond dimensions."""
+        return self.bonds[1:-1]
+
+    def logits(self, phi: jax.Array) -> jax.Array:
+        """The outputs ``f(x)`` for local vectors ``phi`` of shape ``(batch, n_sites, d)``."""
+        return labelled_logits(self, phi)
