@@ -207,14 +207,7 @@ def train_step(params: Any, opt_state: Any, X: Any, Y: Any, *, loss_fn: LossFn,
     return optax.apply_updates(params, updates), opt_state, loss
 
 
-#: Per-program XLA options of :func:`train_steps` (no global configuration is changed):
-#: XLA:CPU's newer fusion emitters made the scanned 64-site MPS step compile about 1.4x
-#: longer (CPU time) and run no faster; other backends ignore this CPU option.
-_TRAIN_STEPS_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-
-
-@functools.partial(jax.jit, static_argnames=("loss_fn", "update_fn"),
-                   compiler_options=_TRAIN_STEPS_OPTIONS)
+@functools.partial(jax.jit, static_argnames=("loss_fn", "update_fn"))
 def train_steps(params: Any, opt_state: Any, X: Any, Y: Any, valid: jax.Array, *,
                 loss_fn: LossFn, update_fn: Callable) -> tuple[Any, Any, jax.Array]:
     """Several optimizer steps in one call: :func:`train_step` scanned over a block of batches.
