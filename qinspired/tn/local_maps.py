@@ -114,11 +114,13 @@ class LocalMap:
         \cdot \phi(x)) I` is a positive multiple of the identity for every
         input in ``[0, 1]`` (true for all registered maps).
         """
-        return _reference_vector(self.name, d, n_grid)
+        # Keyed by the working precision: a vector first computed in float32 must not
+        # be served to x64 computations.
+        return _reference_vector(self.name, d, n_grid, jax.dtypes.canonicalize_dtype(np.float64))
 
 
 @functools.cache
-def _reference_vector(name: str, d: int, n_grid: int) -> np.ndarray:
+def _reference_vector(name: str, d: int, n_grid: int, precision: np.dtype) -> np.ndarray:
     grid = np.linspace(0.0, 1.0, n_grid)
     with jax.ensure_compile_time_eval():  # also when first asked for inside a jitted function
         vals = np.asarray(LOCAL_MAPS[name](jnp.asarray(grid), d), dtype=np.float64)
