@@ -17,9 +17,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from _package import REPO, package_modules
 
 #: Subpackages that are the scikit-learn layer, and why.
 SKLEARN_LAYER = {
@@ -88,20 +87,6 @@ print(json.dumps({"failed": failed, "loaded": loaded, "estimator_error": estimat
 """
 
 
-def _package_modules() -> list[str]:
-    """Every module of the package, found on disk (kernels/ ships as qinspired.kernels)."""
-    names = []
-    for root, package in ((REPO / "qinspired", "qinspired"), (REPO / "kernels", "qinspired.kernels")):
-        for path in sorted(root.rglob("*.py")):
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            if parts and parts[-1] == "__main__":
-                continue
-            names.append(".".join([package, *parts]))
-    return names
-
-
 def _under(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
@@ -113,14 +98,14 @@ def _classes(name: str) -> list[str]:
 
 
 def _core_modules() -> list[str]:
-    return [m for m in _package_modules() if not any(_under(m, p) for p in SKLEARN_LAYER)]
+    return [m for m in package_modules() if not any(_under(m, p) for p in SKLEARN_LAYER)]
 
 
 def test_every_module_is_either_core_or_sklearn_layer() -> None:
-    unclassified = [m for m in _package_modules() if len(_classes(m)) != 1]
+    unclassified = [m for m in package_modules() if len(_classes(m)) != 1]
     assert unclassified == [], ("classify each new module: add it to CORE_MODULES / "
                                 "CORE_PACKAGES, or (with a reason) to SKLEARN_LAYER")
-    missing = sorted(set(CORE_MODULES) - set(_package_modules()))
+    missing = sorted(set(CORE_MODULES) - set(package_modules()))
     assert missing == []
 
 

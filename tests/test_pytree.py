@@ -7,7 +7,6 @@ import importlib
 import inspect
 import pickle
 import re
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +22,7 @@ from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps
 from qinspired.tn.sweep import BondModel
 from qinspired.tn.ttn import TTN, init_ttn
 
-REPO = Path(__file__).resolve().parent.parent
+from _package import REPO, package_modules
 
 _SWAP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
@@ -172,20 +171,6 @@ def test_static_fields_are_structure_and_need_hashable_values() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _package_modules() -> list[str]:
-    """Every module of the package, found on disk (kernels/ ships as qinspired.kernels)."""
-    names = []
-    for root, package in ((REPO / "qinspired", "qinspired"), (REPO / "kernels", "qinspired.kernels")):
-        for path in sorted(root.rglob("*.py")):
-            parts = list(path.relative_to(root).with_suffix("").parts)
-            if parts[-1] == "__init__":
-                parts.pop()
-            if parts and parts[-1] == "__main__":
-                continue
-            names.append(".".join([package, *parts]))
-    return names
-
-
 _OTHER_IDIOMS = re.compile(r"register_pytree|register_dataclass|register_static|flax\.struct"
                            r"|def tree_(un)?flatten|PyTreeNode")
 
@@ -200,7 +185,7 @@ def test_no_other_pytree_idiom_in_the_source() -> None:
 
 def test_every_pytree_class_of_the_package_uses_the_idiom() -> None:
     classes = {}
-    for name in _package_modules():
+    for name in package_modules():
         module = importlib.import_module(name)
         for obj in vars(module).values():
             if inspect.isclass(obj) and obj.__module__ == module.__name__:
