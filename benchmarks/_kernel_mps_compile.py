@@ -37,7 +37,7 @@ def run_mps_compile(args) -> list[dict]:
     for n in args.mps_compile_qubits:
         x = np.random.default_rng([args.seed, 2000 + n]).uniform(0.0, 2 * np.pi,
                                                                  (args.mps_compile_points, n))
-        fm = ZZFeatureMap(n, reps=2, entanglement="linear")
+        fm = ZZFeatureMap(n, reps=2, entanglement="linear", feature_scale=1.0)
         for name, cls in (("fidelity", FidelityKernel), ("projected", ProjectedKernel)):
             kernel = cls(fm, backend="mps", bond_dim=args.mps_compile_bond)
             row = {"kernel": name, "n_qubits": n, "bond_dim": args.mps_compile_bond,

@@ -71,11 +71,11 @@ def run_scale(args) -> dict:
     n, N = args.scale_qubits, args.scale_points
     x = rng.uniform(0, 2 * np.pi, (N, n))
     out = {"statevector": {"qubits": n, **_measure(
-        FidelityKernel(ZZFeatureMap(n, reps=2, entanglement="full")), x, "statevector", 512,
+        FidelityKernel(ZZFeatureMap(n, reps=2, entanglement="full", feature_scale=1.0)), x, "statevector", 512,
         args.budget)}}
     n_rho, N_rho = args.scale_density_qubits, args.scale_density_points
     x_rho = rng.uniform(0, 2 * np.pi, (N_rho, n_rho))
-    noisy = FidelityKernel(ZZFeatureMap(n_rho, reps=2, entanglement="full"),
+    noisy = FidelityKernel(ZZFeatureMap(n_rho, reps=2, entanglement="full", feature_scale=1.0),
                            noise=NoiseModel().add_all_qubit(channels.Depolarizing(0.01)))
     out["density"] = {"qubits": n_rho, **_measure(noisy, x_rho, "density", 256, args.budget)}
     return out

@@ -152,7 +152,7 @@ def gemm_peak(size: int, budget_s: float, rng: np.random.Generator) -> dict:
 def gram_part(cfg: dict, peak: dict, rng: np.random.Generator) -> dict:
     n, N = cfg["gram_qubits"], cfg["gram_points"]
     X = rng.uniform(0, 2 * np.pi, (N, n))
-    kernel = FidelityKernel(ZZFeatureMap(n, reps=2, entanglement="full"))
+    kernel = FidelityKernel(ZZFeatureMap(n, reps=2, entanglement="full", feature_scale=1.0))
     t0 = time.perf_counter()
     kernel(X)
     first = time.perf_counter() - t0

@@ -184,7 +184,7 @@ def run_gram(args, peer_names: list[str]) -> tuple[list[dict], list[dict]]:
     for n in args.qubits:
         x_all = np.random.default_rng([args.seed, n]).uniform(0.0, 2 * np.pi, (n_max_points, n))
         for ent in args.entanglement:
-            fm = ZZFeatureMap(n, reps=args.reps, entanglement=ent)
+            fm = ZZFeatureMap(n, reps=args.reps, entanglement=ent, feature_scale=1.0)
             cell_rows = []
             for N in args.points:
                 ours = time_ours(fm, x_all[:N], args.budget)
@@ -286,7 +286,7 @@ def run_mps(args) -> list[dict]:
         for n in args.mps_qubits:
             x = np.random.default_rng([args.seed, 1000 + n]).uniform(0.0, 2 * np.pi,
                                                                      (args.mps_points, n))
-            fm = ZZFeatureMap(n, reps=reps, entanglement="linear")
+            fm = ZZFeatureMap(n, reps=reps, entanglement="linear", feature_scale=1.0)
             K_exact = None
             if n <= args.mps_exact_max_qubits:
                 try:
