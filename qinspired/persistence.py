@@ -102,6 +102,7 @@ SKOPS_TRUSTED_TYPES: tuple[str, ...] = (
     "qinspired.estimators.variational.VariationalCircuitClassifier",
     "qinspired.estimators.variational.VariationalCircuitRegressor",
     "qinspired.feature_maps.AngleEncoding",
+    "qinspired.feature_maps.HamiltonianEvolutionEncoding",
     "qinspired.feature_maps.HardwareEfficientEncoding",
     "qinspired.feature_maps.IQPFeatureMap",
     "qinspired.feature_maps.PauliFeatureMap",

@@ -28,6 +28,7 @@ import pytest
 import qinspired.estimators
 from qinspired import (
     AngleEncoding,
+    HamiltonianEvolutionEncoding,
     HardwareEfficientEncoding,
     IQPFeatureMap,
     MPSAnomalyDetector,
@@ -47,6 +48,7 @@ from qinspired import (
     ZZFeatureMap,
 )
 from qinspired.circuits import channels as ch
+from qinspired.feature_maps import FEATURE_MAPS, AmplitudeEncoding
 from qinspired.circuits.noise_model import NoiseModel
 from qinspired.kernels import FidelityKernel, ProjectedKernel
 from qinspired import persistence
@@ -113,6 +115,7 @@ def _models():
         (QuantumKernelSVC(FidelityKernel(AngleEncoding(2), noise=calibrated)), Y_CLASS),
         (QuantumKernelSVR(FidelityKernel(ZZFeatureMap(2), noise=_all_channels_noise())), Y_REG),
         (QuantumKernelRidge(ProjectedKernel(IQPFeatureMap(2))), Y_REG),
+        (QuantumKernelSVC(ProjectedKernel(HamiltonianEvolutionEncoding(2))), Y_CLASS),
         (QuantumKernelPCA(FidelityKernel(PauliFeatureMap(2)), n_components=2), None),
         (QuantumFourierFeatures(HardwareEfficientEncoding(2), n_components=4, random_state=0),
          None),
@@ -153,6 +156,10 @@ def test_the_list_is_exactly_what_the_estimators_need(skops_files):
     needed = set().union(*(untrusted for _, _, untrusted in skops_files))
     assert needed == set(SKOPS_TRUSTED_TYPES)
     assert {f"{c.__module__}.{c.__qualname__}" for c in ch.CHANNELS.values()} <= needed
+    # every feature map a kernel takes (all registered ones but amplitude encoding)
+    maps = {f"{c.__module__}.{c.__qualname__}" for c in FEATURE_MAPS.values()
+            if c is not AmplitudeEncoding}
+    assert maps <= needed
 
 
 def test_the_list_names_classes_only_never_functions_or_module_prefixes():
