@@ -33,12 +33,12 @@ from qinspired._validation import (
     check_memory,
     format_bytes,
 )
-from qinspired.circuits._engine.ops import angles, complex_dtype, step_matrix
+from qinspired.circuits._engine.ops import angles, complex_dtype, real_dtype, step_matrix
 from qinspired.circuits._engine.plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
 from qinspired.circuits.mps_sim import mps_sites
-from qinspired.circuits.statevector import statevector
+from qinspired.circuits.statevector import statevector_fn
 from qinspired.circuits._engine.pair_scan import pair_steps, scan_statevectors, use_pair_scan
 
 __all__ = [
@@ -70,17 +70,56 @@ def _batched(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     return check_finite_output(out, X, "the kernel's feature states")
 
 
+def _all_finite(tree: Any) -> jax.Array:
+    """True when every entry of every leaf is finite (one scalar, for use inside ``jit``).
+
+    The entries are amplitudes or density-matrix elements, at most 1 in modulus, so
+    their sum cannot overflow: it is finite exactly when every entry is (NaN and
+    infinities propagate). One summation costs less than an elementwise test.
+    """
+    return jnp.isfinite(sum(jnp.sum(leaf) for leaf in jax.tree_util.tree_leaves(tree)))
+
+
 def _chunked(fn: Any, X: np.ndarray, bytes_per_point: int) -> Any:
     """``fn`` over the rows of ``X`` in chunks of one fixed size, the last one padded.
 
-    The size depends only on ``bytes_per_point`` (see :func:`fixed_rows`), never on
-    ``len(X)``, so a circuit structure compiles once for every number of points (and
-    so does the finiteness check, run on each padded chunk).
+    ``fn(chunk)`` is one jitted program returning ``(states, finite)``: one
+    dispatch per chunk, and the finiteness of every chunk is checked once at the
+    end. The size depends only on ``bytes_per_point`` (see :func:`fixed_rows`),
+    never on ``len(X)``, so a circuit structure compiles once for every number of
+    points.
     """
     rows = fixed_rows(bytes_per_point, _CHUNK_BYTES)
-    what = "the kernel's feature states"
-    return map_rows(lambda part, _: check_finite_output(fn(part), X, what), X, rows,
-                    bucket=lambda _: rows)
+    flags = []
+
+    def run(part: np.ndarray, _: int) -> Any:
+        out, finite = fn(part)
+        flags.append(finite)
+        return out
+
+    out = map_rows(run, X, rows, bucket=lambda _: rows)
+    if not all(bool(f) for f in flags):
+        check_finite_output(out, X, "the kernel's feature states")
+    return out
+
+
+@jax.jit
+def _statevector_chunk(circuit: Circuit, X: jax.Array, w: jax.Array) -> tuple:
+    psi = jax.vmap(statevector_fn(circuit), in_axes=(0, None))(X, w)
+    return psi, _all_finite(psi)
+
+
+@jax.jit
+def _pair_scan_chunk(circuit: Circuit, X: jax.Array, w: jax.Array) -> tuple:
+    psi = scan_statevectors(circuit, X, w)
+    return psi, _all_finite(psi)
+
+
+_all_finite_jit = jax.jit(_all_finite)
+
+
+def _weights(weights: Any) -> jax.Array:
+    return jnp.zeros((0,), real_dtype()) if weights is None else jnp.asarray(weights)
 
 
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
@@ -98,12 +137,12 @@ def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
     itemsize = complex_dtype().itemsize
     per_point = 2**n * itemsize
     _check_total(len(X), per_point, f"{n}-qubit statevectors")
+    w = _weights(weights)
     if use_pair_scan(circuit, weights):
-        w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
         n_steps = len(pair_steps(circuit.operations, n))
-        return _chunked(lambda part: scan_statevectors(circuit, jnp.asarray(part), w), X,
+        return _chunked(lambda part: _pair_scan_chunk(circuit, part, w), X,
                         4 * per_point + 16 * n_steps * itemsize)
-    return _chunked(lambda part: statevector(circuit, part, weights), X, 4 * per_point)
+    return _chunked(lambda part: _statevector_chunk(circuit, part, w), X, 4 * per_point)
 
 
 def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
@@ -120,8 +159,9 @@ def _product_one(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
 
 
 @jax.jit
-def _product_run(circuit: Circuit, X: jax.Array, w: jax.Array) -> jax.Array:
-    return jax.vmap(partial(_product_one, circuit), in_axes=(0, None))(X, w)
+def _product_run(circuit: Circuit, X: jax.Array, w: jax.Array) -> tuple:
+    factors = jax.vmap(partial(_product_one, circuit), in_axes=(0, None))(X, w)
+    return factors, _all_finite(factors)
 
 
 def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
@@ -129,9 +169,9 @@ def product_states(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
     if not is_product(circuit):
         raise ValueError("the closed-form (product) backend needs a feature map without "
                          "multi-qubit gates; use backend='statevector' or 'mps'")
-    w = jnp.zeros((0,)) if weights is None else jnp.asarray(weights)
+    w = _weights(weights)
     per_point = 2 * circuit.n_qubits * complex_dtype().itemsize
-    return _chunked(lambda part: _product_run(circuit, jnp.asarray(part), w), X, 4 * per_point)
+    return _chunked(lambda part: _product_run(circuit, part, w), X, 4 * per_point)
 
 
 def mps_states(circuit: Circuit, X: np.ndarray, weights: Any, bond_dim: int | None
@@ -165,8 +205,12 @@ def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) ->
             f"density matrices of {n} qubits take {format_bytes(per_point)} each; use the "
             "statevector or MPS backend (noiseless) or fewer qubits")
     _check_total(len(X), per_point, f"{n}-qubit density matrices")
-    return _chunked(lambda part: density_matrix(circuit, part, weights, noise=noise)
-                    .reshape(len(part), -1), X, 4 * per_point)
+
+    def run(part: np.ndarray) -> tuple:
+        rho = density_matrix(circuit, part, weights, noise=noise).reshape(len(part), -1)
+        return rho, _all_finite_jit(rho)
+
+    return _chunked(run, X, 4 * per_point)
 
 
 def _bloch_from_rdm(rho: jax.Array) -> jax.Array:

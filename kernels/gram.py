@@ -55,6 +55,8 @@ from qinspired._validation import check_int, check_memory
 
 __all__ = ["BlockFn", "gram_matrix", "leading_size", "select_devices"]
 
+_SPLIT_WORK = 1 << 27
+
 BlockFn = Callable[[Any, Any, Any, jax.Array], jax.Array]
 """``block_fn(params, a_tile, b_tile, key) -> (len(a_tile), len(b_tile))`` block."""
 
@@ -261,8 +263,12 @@ def gram_matrix(
         return _close_shared(result, os.fspath(out)) if shared else result
     n_dev = 1 if mesh is None else mesh.devices.size
     # Symmetric: cut even a matrix that fits one tile into 2 or 4 row tiles, so only
-    # the 3 of 4 (10 of 16) blocks on and above the diagonal are computed.
-    parts = 1 if not symmetric or n_a < 256 else 2 if n_a < 1024 else 4
+    # the 3 of 4 (10 of 16) blocks on and above the diagonal are computed; not where the
+    # whole product is small (about 2**27 multiply-adds: n=8 qubits, N=400), where one
+    # call costs less than the three calls and their transfers.
+    row_size = sum(int(np.prod(np.shape(leaf)[1:])) for leaf in jax.tree_util.tree_leaves(a))
+    small = n_a * n_a * row_size < _SPLIT_WORK
+    parts = 1 if not symmetric or small or n_a < 256 else 2 if n_a < 1024 else 4
     rows_a = -(-_bucket(-(-n_a // parts), tile) // n_dev) * n_dev
     rows_b = rows_a if symmetric else _bucket(n_b, tile)
     row_sharding = None if mesh is None else NamedSharding(mesh, PartitionSpec("rows"))
@@ -274,7 +280,8 @@ def gram_matrix(
         for c0 in range(r0 if symmetric else 0, n_b, rows_b):
             c1 = min(c0 + rows_b, n_b)
             b_tile = _place(_pad(b_tree, c0, c1, rows_b), replicated)
-            tile_key = jax.random.fold_in(jax.random.fold_in(base_key, r0), c0)
+            tile_key = base_key if key is None else jax.random.fold_in(
+                jax.random.fold_in(base_key, r0), c0)
             block = _to_host(_block(block_fn, params, a_tile, b_tile, tile_key))
             block = block[: r1 - r0, : c1 - c0]
             if symmetric and c0 == r0:

@@ -20,8 +20,9 @@ __all__ = ["fixed_rows", "map_rows", "power_of_two", "round_up"]
 
 FIXED_CHUNK_BYTES = 1 << 24
 """Workspace of one fixed-size chunk (:func:`fixed_rows`)."""
-FIXED_CHUNK_ROWS = 1024
-"""Most rows of one fixed-size chunk."""
+FIXED_CHUNK_ROWS = 256
+"""Most rows of one fixed-size chunk: the last chunk pads at most 255 rows (400 points of
+8 qubits took 1.5x longer in 1024-row chunks, padded to 1024, than in 256-row ones)."""
 
 
 def round_up(n: int) -> int:
@@ -85,7 +86,8 @@ def map_rows(fn: Callable[[np.ndarray, int], Any], X: np.ndarray, max_rows: int,
         if m < size:
             xp = jnp if isinstance(part, jax.Array) else np
             part = xp.concatenate([part, xp.repeat(part[-1:], size - m, axis=0)])
-        parts.append(jax.tree_util.tree_map(lambda t, m=m: t[:m], fn(part, i)))
+        out = fn(part, i)
+        parts.append(out if m == size else jax.tree_util.tree_map(lambda t, m=m: t[:m], out))
     if len(parts) == 1:
         return parts[0]
     return jax.tree_util.tree_map(
