@@ -49,8 +49,8 @@ over runs of equal shapes, as :func:`qinspired.tn.log_normaliser` does),
 normalising the environment after every site and summing the logarithms, so
 it is finite at any number of sites and never forms the dense vector.
 :meth:`SpacedMPO.__call__` forms the dense vector of ``out_dim**m`` entries,
-which the layer refuses above :data:`MAX_DENSE_OUTPUT` at construction unless
-built with ``dense_output=False``. Inputs are checked and clipped into
+which the layer refuses above ``2**16`` entries (``MAX_DENSE_OUTPUT``) at
+construction unless built with ``dense_output=False``. Inputs are checked and clipped into
 ``[0, 1]`` as in :class:`~qinspired.nn.MPSLinear`.
 
 References
@@ -129,7 +129,7 @@ class SpacedMPO(_TensorNetworkLayer):
         Relative noise around the rank-one initial operator.
     dense_output : bool, default True
         Whether ``layer(x)`` may form the dense output. With ``True``, an
-        output of more than :data:`MAX_DENSE_OUTPUT` entries raises
+        output of more than ``2**16`` entries raises
         ``ValueError`` here; with ``False``, ``layer(x)`` raises and only
         :meth:`output_sites`, :meth:`norm_sq` and :meth:`log_norm_sq` work.
     param_dtype : dtype, default float32
