@@ -252,7 +252,10 @@ def test_constructor_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match=r"out_dim\*\*m = 2\*\*17 = 131072 entries.*"
                                          r"dense_output=False.*norm_sq"):
         SpacedMPO(17, 2, bond_dim=2, rngs=rngs)
+    with pytest.raises(ValueError, match=r"out_dim\*\*m = 3\*\*5000 > 2\*\*64 entries"):
+        SpacedMPO(5000, 3, bond_dim=2, rngs=rngs)
     sparse = SpacedMPO(17, 2, bond_dim=2, dense_output=False, rngs=rngs)
+    assert sparse.out_features is None
     assert log_norm_sq(sparse, np.full((2, 17), 0.5)).shape == (2,)
     with pytest.raises(ValueError, match="dense_output=False; use norm_sq"):
         sparse(np.full((2, 17), 0.5))

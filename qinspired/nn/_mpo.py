@@ -50,8 +50,8 @@ normalising the environment after every site and summing the logarithms, so
 it is finite at any number of sites and never forms the dense vector.
 :meth:`SpacedMPO.__call__` forms the dense vector of ``out_dim**m`` entries,
 which the layer refuses above ``2**16`` entries (``MAX_DENSE_OUTPUT``) at
-construction unless built with ``dense_output=False``. Inputs are checked and clipped into
-``[0, 1]`` as in :class:`~qinspired.nn.MPSLinear`.
+construction unless built with ``dense_output=False``. Inputs are checked and
+clipped into ``[0, 1]`` as in :class:`~qinspired.nn.MPSLinear`.
 
 References
 ----------
@@ -129,9 +129,9 @@ class SpacedMPO(_TensorNetworkLayer):
         Relative noise around the rank-one initial operator.
     dense_output : bool, default True
         Whether ``layer(x)`` may form the dense output. With ``True``, an
-        output of more than ``2**16`` entries raises
-        ``ValueError`` here; with ``False``, ``layer(x)`` raises and only
-        :meth:`output_sites`, :meth:`norm_sq` and :meth:`log_norm_sq` work.
+        output of more than ``2**16`` entries raises ``ValueError`` here; with
+        ``False``, ``layer(x)`` raises and :meth:`output_sites`,
+        :meth:`norm_sq` and :meth:`log_norm_sq` serve.
     param_dtype : dtype, default float32
         Dtype of the site tensors.
     rngs : flax.nnx.Rngs
@@ -144,8 +144,9 @@ class SpacedMPO(_TensorNetworkLayer):
         ``(chi_l, d, chi_r)`` elsewhere.
     output_positions : tuple of int
         The sites with an output leg.
-    out_features : int
-        Size of the dense output, ``out_dim**m``.
+    out_features : int or None
+        Size of the dense output, ``out_dim**m``; ``None`` when built with
+        ``dense_output=False``.
 
     References
     ----------
@@ -184,15 +185,18 @@ class SpacedMPO(_TensorNetworkLayer):
         if not isinstance(dense_output, (bool, np.bool_)):
             raise ValueError(f"{owner}: dense_output={dense_output!r} must be True or False")
         m = n // spacing
-        size = out**m
-        if dense_output and size > MAX_DENSE_OUTPUT:
+        size = out**m if m * np.log2(out) <= 64 else None  # None: more than 2**64 entries
+        if dense_output and (size is None or size > MAX_DENSE_OUTPUT):
+            shown = f" = {size}" if size is not None else " > 2**64"
             raise ValueError(
-                f"{owner}: the dense output has out_dim**m = {out}**{m} = {size} entries "
+                f"{owner}: the dense output has out_dim**m = {out}**{m}{shown} entries "
                 f"(m = in_features // spacing = {m} output sites), above the limit "
                 f"{MAX_DENSE_OUTPUT}; use a larger spacing or a smaller out_dim, or build the "
                 f"layer with dense_output=False and use norm_sq, log_norm_sq or output_sites, "
                 f"which never form the dense vector")
-        self._set_embedding(owner, n, size, local_map, local_dim)
+        self._set_embedding(owner, n, size if dense_output else 1, local_map, local_dim)
+        if not dense_output:
+            self.out_features = None
         self.out_dim, self.spacing, self.dense_output = out, spacing, bool(dense_output)
         self.output_positions = tuple(range(spacing - 1, m * spacing, spacing))
         noise = check_real(owner, "init_noise", init_noise)
