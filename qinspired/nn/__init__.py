@@ -10,6 +10,9 @@ r"""Flax NNX layers over the qinspired core, for hybrid networks trained end to 
   against fixed or trainable landmarks :math:`l_j`.
 - :class:`CircuitLayer`: a variational circuit (exact statevector, or density matrix
   with noise) returning expectation values.
+- :class:`SpacedMPO`: a matrix product operator with an output leg on every
+  ``spacing``-th site, mapping the embedded features to an output MPS (its
+  dense vector, its site tensors, or its squared norm for anomaly detection).
 
 Every layer is an ``nnx.Module`` whose trainable arrays are ``nnx.Param``: it
 works under ``nnx.jit``, ``nnx.grad``, ``jax.vmap``, ``nnx.split`` /
@@ -42,6 +45,7 @@ Examples
 from qinspired.nn._circuit import CircuitLayer
 from qinspired.nn._fourier import FourierFeatures, Frequencies
 from qinspired.nn._kernel import KernelLayer, Landmarks
+from qinspired.nn._mpo import SpacedMPO
 from qinspired.nn._tn import MPSLinear, TTNLinear
 
 __all__ = [
@@ -51,5 +55,6 @@ __all__ = [
     "KernelLayer",
     "Landmarks",
     "MPSLinear",
+    "SpacedMPO",
     "TTNLinear",
 ]
