@@ -24,7 +24,8 @@ from qinspired.estimators.tensor_networks import (
 )
 from qinspired.tn.local_maps import embed
 from qinspired.tn.mps_model import StackedLabelledMPS, init_labelled_mps
-from qinspired.training import make_optimizer, train, train_steps
+from qinspired import training
+from qinspired.training import make_optimizer, train
 
 # Small instances keep the checks fast; the defaults are for real data (see the learning tests).
 SMALL = dict(bond_dim=4, max_iter=10, learning_rate=0.05, random_state=0)
@@ -83,16 +84,20 @@ def test_same_random_state_same_model(cls) -> None:
     assert not np.array_equal(a.tensors_[0], c.tensors_[0])
 
 
+def _step_programs() -> int:
+    return training._scan_steps_tuned._cache_size() + training._scan_steps_plain._cache_size()
+
+
 def test_refits_and_predictions_reuse_compiled_code() -> None:
     X, y = _blobs()
     clf = MPSClassifier(**SMALL).fit(X, y)
     clf.predict(X)
-    steps, predicts = train_steps._cache_size(), _logits_chunk._cache_size()
+    steps, predicts = _step_programs(), _logits_chunk._cache_size()
     MPSClassifier(**{**SMALL, "learning_rate": 0.01, "random_state": 3}).fit(X[:80], y[:80])
     other = MPSClassifier(**SMALL).fit(X[:20], y[:20])
     clf.predict(X[:1])
     other.predict(np.tile(X, (3, 1)))
-    assert train_steps._cache_size() == steps
+    assert _step_programs() == steps
     assert _logits_chunk._cache_size() == predicts
 
 

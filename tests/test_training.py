@@ -214,3 +214,18 @@ def test_docstring_examples_run() -> None:
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_scanned_steps_without_the_compiler_option_give_the_same_training(monkeypatch) -> None:
+    """A jaxlib that does not know the per-program XLA option trains the same model."""
+    import qinspired.training as training
+
+    x, y = _data(noise=0.1)
+    kw = dict(optimizer=make_optimizer("adam", 0.05), epochs=20, batch_size=16,
+              key=jax.random.key(1), steps_per_call=4)
+    tuned = train(lsq_loss, jnp.zeros(3), x, y, **kw)
+    assert isinstance(training._scan_options_known(), bool)
+    monkeypatch.setattr(training, "_scan_options_known", lambda: False)
+    plain = train(lsq_loss, jnp.zeros(3), x, y, **kw)
+    np.testing.assert_allclose(np.asarray(plain.params), np.asarray(tuned.params), rtol=1e-5)
+    np.testing.assert_allclose(plain.loss_curve, tuned.loss_curve, rtol=1e-5)
