@@ -122,8 +122,10 @@ class LocalMap:
 @functools.cache
 def _reference_vector(name: str, d: int, n_grid: int, precision: np.dtype) -> np.ndarray:
     grid = np.linspace(0.0, 1.0, n_grid)
+    # One compiled program rather than one per elementwise operation of the map.
     with jax.ensure_compile_time_eval():  # also when first asked for inside a jitted function
-        vals = np.asarray(LOCAL_MAPS[name](jnp.asarray(grid), d), dtype=np.float64)
+        vals = np.asarray(jax.jit(LOCAL_MAPS[name].fn, static_argnums=1)(jnp.asarray(grid), d),
+                          dtype=np.float64)
     w = np.trapezoid(vals, grid, axis=0)
     w = w / np.linalg.norm(w)
     w.setflags(write=False)
