@@ -72,7 +72,7 @@ from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
 from qinspired.nn._checks import check_layer_input
 from qinspired.nn._tn import _TensorNetworkLayer
-from qinspired.tn.born import _scan_sites, log_normaliser
+from qinspired.tn.born import fold_sites, log_normaliser
 from qinspired.tn.local_maps import embed, get_local_map
 from qinspired.tn.mps import MPS, to_dense
 
@@ -295,7 +295,7 @@ class SpacedMPO(_TensorNetworkLayer):
         tensors = self._padded()
         dtype = jnp.result_type(phi, *tensors)
         carry = (jnp.ones((phi.shape[0], 1, 1), dtype), jnp.zeros((phi.shape[0],), dtype))
-        env, log = _scan_sites(_transfer_step, carry, tensors, phi)
+        env, log = fold_sites(_transfer_step, carry, tensors, phi)
         tiny = jnp.finfo(dtype).tiny
         return (jnp.log(jnp.maximum(env[:, 0, 0], tiny)) + log).reshape(batch)
 

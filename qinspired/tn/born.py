@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -54,6 +55,7 @@ from qinspired.tn.mps_model import bond_dims_for
 __all__ = [
     "born_log_likelihood",
     "born_nll",
+    "fold_sites",
     "init_born_mps",
     "local_gram",
     "log_amplitudes",
@@ -141,8 +143,15 @@ def init_born_mps(key: jax.Array, n_sites: int, local_dim: int, bond_dim: int, *
 _SCAN_MIN = 4
 
 
-def _scan_sites(step: Callable, carry, tensors: Sequence[jax.Array], extra: jax.Array | None):
-    """Fold ``step(carry, (tensor, extra_k))`` over the sites, scanning runs of equal shapes."""
+def fold_sites(step: Callable, carry: Any, tensors: Sequence[jax.Array],
+               extra: jax.Array | None) -> Any:
+    """Fold ``carry, _ = step(carry, (tensor_k, extra[:, k]))`` over the sites ``k`` in order.
+
+    Runs of at least a few consecutive site tensors of one shape are stacked and
+    folded by one ``lax.scan``, so the traced program does not grow with the number
+    of sites; shorter runs are unrolled. ``extra`` (per-site data with the sites on
+    axis 1, e.g. embedded inputs ``(batch, n_sites, d)``) may be ``None``.
+    """
     start, n = 0, len(tensors)
     while start < n:
         stop = start + 1
@@ -192,7 +201,7 @@ def log_amplitudes(mps: MPS, phi: jax.Array) -> jax.Array:
         raise ValueError(f"phi must have shape (batch, {mps.n_sites}, {d}), got {phi.shape}")
     dtype = jnp.result_type(phi, mps.tensors[0])
     carry = (jnp.ones((phi.shape[0], 1), dtype), jnp.zeros((phi.shape[0],), dtype))
-    env, log = _scan_sites(_amplitude_step, carry, mps.tensors, phi)
+    env, log = fold_sites(_amplitude_step, carry, mps.tensors, phi)
     tiny = jnp.finfo(dtype).tiny
     return jnp.log(jnp.maximum(env[:, 0] ** 2, tiny)) + 2.0 * log
 
@@ -219,7 +228,7 @@ def log_normaliser(mps: MPS, gram: jax.Array) -> jax.Array:
     dtype = mps.tensors[0].dtype
     gram = jnp.asarray(gram, dtype=dtype)
     carry = (jnp.ones((1, 1), dtype), jnp.zeros((), dtype), gram)
-    env, log, _ = _scan_sites(_norm_step, carry, mps.tensors, None)
+    env, log, _ = fold_sites(_norm_step, carry, mps.tensors, None)
     return jnp.log(jnp.maximum(env[0, 0], jnp.finfo(dtype).tiny)) + log
 
 
