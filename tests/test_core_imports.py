@@ -38,6 +38,7 @@ CORE_PACKAGES = (
 #: Core modules outside those subpackages (the package itself: estimators load lazily).
 CORE_MODULES = (
     "qinspired",
+    "qinspired._amplitude_encoding",
     "qinspired._batching",
     "qinspired._datasets_impl",
     "qinspired._feature_map_base",
