@@ -323,6 +323,37 @@ def central_differences(f: Callable[[np.ndarray], float], x, h: float = 1e-6,
     return out.reshape(x.shape) if entries is None else out
 
 
+def directional_difference(f: Callable[[np.ndarray], float], x, direction,
+                           h: float = 1e-6) -> float:
+    """Central finite difference of a scalar function along ``direction``."""
+    x, direction = np.asarray(x, dtype=float), np.asarray(direction, dtype=float)
+    return (float(f(x + h * direction)) - float(f(x - h * direction))) / (2 * h)
+
+
+def assert_module_gradients_match(loss: Callable, layer, x, *, seed: int = 5,
+                                  rtol: float = 1e-6) -> None:
+    """``nnx.grad`` of ``loss(module, inputs)`` in the module's ``nnx.Param`` leaves and in
+    ``x`` against central differences along one random direction each (run under x64)."""
+    from flax import nnx
+    from jax.flatten_util import ravel_pytree
+
+    graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
+    flat, unravel = ravel_pytree(params)
+
+    @jax.jit
+    def loss_of(flat_params, inputs):
+        return loss(nnx.merge(graphdef, unravel(flat_params), rest), inputs)
+
+    grads, x_grad = nnx.jit(nnx.grad(loss, argnums=(0, 1)))(layer, x)
+    flat_grad, _ = ravel_pytree(grads)
+    rng = np.random.default_rng(seed)
+    direction, dx = rng.normal(size=flat.shape), rng.normal(size=np.shape(x))
+    fd = directional_difference(lambda v: loss_of(v, x), np.asarray(flat), direction)
+    np.testing.assert_allclose(float(flat_grad @ direction), fd, rtol=rtol)
+    fd_x = directional_difference(lambda v: loss_of(flat, v), x, dx)
+    np.testing.assert_allclose(float(np.sum(np.asarray(x_grad) * dx)), fd_x, rtol=rtol)
+
+
 def assert_grad_matches_central_differences(loss, tree, leaves: Iterable[int], *, seed: int,
                                             n_entries: int = 3, h: float = 1e-6) -> None:
     """``jax.grad`` of a scalar ``loss`` against central finite differences at

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _dense import assert_module_gradients_match, directional_difference
 from _tn_dense import dense_mps_weights, dense_ttn_weights, kron_inputs
 from flax import nnx
 from jax.flatten_util import ravel_pytree
@@ -137,10 +138,6 @@ def test_leading_batch_axes_and_single_samples() -> None:
 
 # -- gradients against finite differences ---------------------------------------------------------
 
-def _central_difference(f, v: np.ndarray, direction: np.ndarray, h: float = 1e-6) -> float:
-    return (f(v + h * direction) - f(v - h * direction)) / (2 * h)
-
-
 @pytest.mark.parametrize("name", ["mps", "ttn"])
 def test_parameter_and_input_gradients_match_finite_differences(name: str) -> None:
     with jax.enable_x64(True):
@@ -149,25 +146,8 @@ def test_parameter_and_input_gradients_match_finite_differences(name: str) -> No
         _roughen(layer, 2)
         x = np.random.default_rng(3).uniform(0.05, 0.95, (4, 5))
         target = np.random.default_rng(4).normal(size=(4, 3))
-        graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
-        flat, unravel = ravel_pytree(params)
-
-        def loss(model, inputs):
-            return jnp.sum(jnp.sin(model(inputs)) * target)
-
-        @jax.jit
-        def loss_of(flat_params, inputs):
-            return loss(nnx.merge(graphdef, unravel(flat_params), rest), inputs)
-
-        grads, x_grad = nnx.jit(nnx.grad(loss, argnums=(0, 1)))(layer, x)
-        flat_grad, _ = ravel_pytree(grads)
-        direction = np.random.default_rng(5).normal(size=flat.shape)
-        fd = _central_difference(lambda v: float(loss_of(v, x)), np.asarray(flat), direction)
-        np.testing.assert_allclose(float(flat_grad @ direction), fd, rtol=1e-6)
-
-        dx = np.random.default_rng(6).normal(size=x.shape)
-        fd_x = _central_difference(lambda v: float(loss_of(flat, v)), x, dx)
-        np.testing.assert_allclose(float(np.sum(np.asarray(x_grad) * dx)), fd_x, rtol=1e-6)
+        assert_module_gradients_match(
+            lambda model, inputs: jnp.sum(jnp.sin(model(inputs)) * target), layer, x)
 
 
 def test_fourier_input_gradient_matches_finite_differences() -> None:
@@ -181,7 +161,7 @@ def test_fourier_input_gradient_matches_finite_differences() -> None:
 
         g = np.asarray(jax.grad(loss)(x))
         dx = np.random.default_rng(1).normal(size=x.shape)
-        fd = _central_difference(lambda v: float(loss(v)), x, dx)
+        fd = directional_difference(loss, x, dx)
     np.testing.assert_allclose(float(np.sum(g * dx)), fd, rtol=1e-6)
 
 
@@ -204,7 +184,7 @@ def test_kernel_layer_closed_form_and_landmark_gradients() -> None:
         grads = nnx.jit(nnx.grad(lambda m: jnp.sum(target * m(x))))(layer)
         flat_grad, _ = ravel_pytree(grads)
         direction = np.random.default_rng(3).normal(size=flat.shape)
-        fd = _central_difference(lambda v: float(loss_of(v)), np.asarray(flat), direction)
+        fd = directional_difference(loss_of, np.asarray(flat), direction)
         np.testing.assert_allclose(float(flat_grad @ direction), fd, rtol=1e-6)
 
 

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from _dense import assert_module_gradients_match
 from flax import nnx
-from jax.flatten_util import ravel_pytree
 from sklearn.metrics import roc_auc_score
 
 from qinspired.nn import SpacedMPO
@@ -149,34 +149,17 @@ def test_out_of_range_inputs_are_clipped() -> None:
 
 # -- gradients and Flax transformations -----------------------------------------------------------
 
-def _central_difference(f, v: np.ndarray, direction: np.ndarray, h: float = 1e-6) -> float:
-    return (f(v + h * direction) - f(v - h * direction)) / (2 * h)
-
-
 def test_gradients_match_finite_differences(x64) -> None:
     layer = SpacedMPO(5, 2, bond_dim=3, spacing=2, param_dtype=jnp.float64, rngs=nnx.Rngs(1))
     _roughen(layer, 2)
     x = np.random.default_rng(3).uniform(0.05, 0.95, (4, 5))
     target = np.random.default_rng(4).normal(size=(4, 4))
-    graphdef, params, rest = nnx.split(layer, nnx.Param, ...)
-    flat, unravel = ravel_pytree(params)
 
     def loss(model, inputs):
         return (jnp.sum(jnp.sin(model(inputs)) * target) + jnp.sum(model.log_norm_sq(inputs))
                 + model.log_frobenius_sq())
 
-    @jax.jit
-    def loss_of(flat_params, inputs):
-        return loss(nnx.merge(graphdef, unravel(flat_params), rest), inputs)
-
-    grads, x_grad = nnx.jit(nnx.grad(loss, argnums=(0, 1)))(layer, x)
-    flat_grad, _ = ravel_pytree(grads)
-    direction = np.random.default_rng(5).normal(size=flat.shape)
-    fd = _central_difference(lambda v: float(loss_of(v, x)), np.asarray(flat), direction)
-    np.testing.assert_allclose(float(flat_grad @ direction), fd, rtol=1e-6)
-    dx = np.random.default_rng(6).normal(size=x.shape)
-    fd_x = _central_difference(lambda v: float(loss_of(flat, v)), x, dx)
-    np.testing.assert_allclose(float(np.sum(np.asarray(x_grad) * dx)), fd_x, rtol=1e-6)
+    assert_module_gradients_match(loss, layer, x)
 
 
 def test_jit_vmap_split_merge_and_a_hybrid_network() -> None:
