@@ -354,6 +354,17 @@ def assert_module_gradients_match(loss: Callable, layer, x, *, seed: int = 5,
     np.testing.assert_allclose(float(np.sum(np.asarray(x_grad) * dx)), fd_x, rtol=rtol)
 
 
+def copy_state_through_numpy(source, target) -> None:
+    """Save ``nnx.state(source)`` as plain NumPy arrays and load it into ``target``."""
+    from flax import nnx
+
+    saved = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(source)))
+    assert all(isinstance(a, np.ndarray) for a in jax.tree.leaves(saved))
+    state = nnx.state(target)
+    nnx.replace_by_pure_dict(state, saved)
+    nnx.update(target, state)
+
+
 def assert_grad_matches_central_differences(loss, tree, leaves: Iterable[int], *, seed: int,
                                             n_entries: int = 3, h: float = 1e-6) -> None:
     """``jax.grad`` of a scalar ``loss`` against central finite differences at

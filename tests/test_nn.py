@@ -12,7 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from _dense import assert_module_gradients_match, directional_difference
+from _dense import (
+    assert_module_gradients_match,
+    copy_state_through_numpy,
+    directional_difference,
+)
 from _tn_dense import dense_mps_weights, dense_ttn_weights, kron_inputs
 from flax import nnx
 from jax.flatten_util import ravel_pytree
@@ -292,11 +296,7 @@ def test_state_round_trip_through_numpy(name: str) -> None:
         other = type(layer)(5, 3, bond_dim=3, rngs=nnx.Rngs(9))
     x = _inputs(name)
     assert not np.allclose(np.asarray(apply(other, x)), np.asarray(apply(layer, x)))
-    saved = jax.tree.map(np.asarray, nnx.to_pure_dict(nnx.state(layer)))
-    assert all(isinstance(a, np.ndarray) for a in jax.tree.leaves(saved))
-    state = nnx.state(other)
-    nnx.replace_by_pure_dict(state, saved)
-    nnx.update(other, state)
+    copy_state_through_numpy(layer, other)
     np.testing.assert_array_equal(np.asarray(apply(other, x)), np.asarray(apply(layer, x)))
 
 

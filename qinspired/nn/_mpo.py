@@ -70,10 +70,9 @@ from flax import nnx
 
 from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
-from qinspired.nn._checks import check_layer_input
 from qinspired.nn._tn import _TensorNetworkLayer
 from qinspired.tn.born import fold_sites, log_normaliser
-from qinspired.tn.local_maps import embed, get_local_map
+from qinspired.tn.local_maps import get_local_map
 from qinspired.tn.mps import MPS, to_dense
 
 __all__ = ["MAX_DENSE_OUTPUT", "SpacedMPO"]
@@ -223,13 +222,6 @@ class SpacedMPO(_TensorNetworkLayer):
             t = eye + noise / np.sqrt(dl * d) * rng.standard_normal(eye.shape)
             tensors.append(jnp.asarray(t, dtype=dtype))
         return tensors
-
-    def _local_vectors(self, x: Any) -> tuple[jax.Array, tuple[int, ...]]:
-        """Checked, clipped and embedded inputs ``(batch, n, d)`` and the leading batch shape."""
-        x = check_layer_input(type(self).__name__, x, self.in_features)
-        batch = x.shape[:-1]
-        x = jnp.clip(x.reshape(-1, self.in_features), 0.0, 1.0)
-        return embed(x, self.local_map, self.local_dim), batch
 
     def _padded(self) -> list[jax.Array]:
         """Site tensors as ``(l, d, out_dim, r)``, zero off slot 0 of the output leg elsewhere."""

@@ -71,11 +71,15 @@ class _TensorNetworkLayer(nnx.Module):
 
         Entries are clipped into ``[0, 1]`` (see the module notes).
         """
+        phi, batch = self._local_vectors(x)
+        return self._logits(phi).reshape(*batch, self.out_features)
+
+    def _local_vectors(self, x: Any) -> tuple[jax.Array, tuple[int, ...]]:
+        """Checked, clipped and embedded inputs ``(batch, n, d)`` and the leading batch shape."""
         x = check_layer_input(type(self).__name__, x, self.in_features)
         batch = x.shape[:-1]
         x = jnp.clip(x.reshape(-1, self.in_features), 0.0, 1.0)
-        out = self._logits(embed(x, self.local_map, self.local_dim))
-        return out.reshape(*batch, self.out_features)
+        return embed(x, self.local_map, self.local_dim), batch
 
 
 class MPSLinear(_TensorNetworkLayer):
