@@ -8,7 +8,10 @@ import pathlib
 import numpy as np
 import pytest
 
-from qinspired.circuits._engine.ops import apply_matrix, embed_matrix
+import jax
+import jax.numpy as jnp
+
+from qinspired.circuits._engine.ops import apply_matrix, embed_matrix, sincos
 from qinspired.circuits.gates import gate_matrix
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -68,6 +71,32 @@ ALLOWED_PRIVATE_IMPORTS = {
     ("kernels/_circuit_mode.py", "qinspired.circuits.density", "_run_density"),
     ("kernels/_circuit_mode.py", "qinspired.circuits.statevector", "_run"),
 }
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0, 1e4, 1e6])
+def test_sincos_matches_float64_cosine_and_sine_of_the_float32_angle(scale: float) -> None:
+    x = np.random.default_rng(0).uniform(-scale, scale, 100_000).astype(np.float32)
+    x[:4] = [0.0, np.pi / 4, -np.pi / 2, 3 * np.pi / 4]
+    c, s = jax.jit(sincos)(jnp.asarray(x))
+    exact = x.astype(np.float64)
+    np.testing.assert_allclose(np.asarray(c), np.cos(exact), rtol=0, atol=1.5e-7)
+    np.testing.assert_allclose(np.asarray(s), np.sin(exact), rtol=0, atol=1.5e-7)
+
+
+def test_sincos_stays_on_the_unit_circle_and_propagates_non_finite_angles() -> None:
+    huge = np.random.default_rng(1).uniform(-1e9, 1e9, 10_000).astype(np.float32)
+    c, s = (np.asarray(v, np.float64) for v in jax.jit(sincos)(jnp.asarray(huge)))
+    np.testing.assert_allclose(c**2 + s**2, 1.0, atol=1e-5)
+    bad = jnp.asarray([np.nan, np.inf, -np.inf], jnp.float32)
+    assert all(np.isnan(np.asarray(v)).all() for v in sincos(bad))
+
+
+def test_sincos_keeps_float64_exact() -> None:
+    x = np.linspace(-50.0, 50.0, 101)
+    with jax.enable_x64(True):
+        c, s = sincos(jnp.asarray(x, jnp.float64))
+        np.testing.assert_allclose(np.asarray(c), np.cos(x), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(np.asarray(s), np.sin(x), rtol=0, atol=1e-15)
 
 
 def test_no_private_names_are_imported_from_public_modules() -> None:

@@ -13,7 +13,8 @@ r"""The numerical kernels every simulator shares.
 * **applying matrices**: :func:`apply_matrix` (a ``k``-wire matrix on a
   state in real pair form), :func:`apply_transfer` (a Pauli transfer matrix
   on Pauli coefficients), :func:`embed_matrix` (a matrix on some wires of a
-  block), :func:`diag_phase` (the phase vector of a fused diagonal run) and
+  block), :func:`diag_phase` (the phase vector of a fused diagonal run),
+  :func:`sincos` (vectorised float32 sines and cosines) and
   :func:`evolve` (a planned step list on a pure state or a density matrix).
 
 See :mod:`qinspired.circuits._engine` for the rules these functions share.
@@ -21,6 +22,7 @@ See :mod:`qinspired.circuits._engine` for the rules these functions share.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -53,6 +55,7 @@ __all__ = [
     "prepare_values",
     "real_dtype",
     "real_flags",
+    "sincos",
     "step_matrix",
 ]
 
@@ -379,6 +382,70 @@ def embed_matrix(m: Any, wires: tuple[int, ...], block: tuple[int, ...]) -> Any:
     return full.transpose(perm + [k + p for p in perm]).reshape(2**k, 2**k)
 
 
+# --------------------------------------------------------------------------- sines and cosines
+
+
+def _split_half_pi() -> tuple[np.float32, np.float32, np.float32]:
+    """pi/2 as three float32 parts; the first two have 12 significant bits, so ``q * part``
+    is exact in float32 for integers ``|q| < 2**12``."""
+    parts, rest = [], np.pi / 2
+    for _ in range(2):
+        exponent = np.floor(np.log2(rest))
+        unit = 2.0 ** (exponent - 11)
+        parts.append(np.float32(np.floor(rest / unit) * unit))
+        rest -= float(parts[-1])
+    parts.append(np.float32(rest))
+    return tuple(parts)
+
+
+_HALF_PI_PARTS = _split_half_pi()
+_REDUCED_BOUND = np.float32(np.pi / 2)
+_SIN_TAYLOR = tuple(np.float32((-1) ** k / math.factorial(2 * k + 1)) for k in range(5))
+_COS_TAYLOR = tuple(np.float32((-1) ** k / math.factorial(2 * k)) for k in range(6))
+
+
+def _horner(coefficients: tuple, y: jnp.ndarray) -> jnp.ndarray:
+    out = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        out = out * y + c
+    return out
+
+
+def sincos(x: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """``(cos(x), sin(x))`` elementwise, in the dtype of ``x``.
+
+    XLA on CPU evaluates float32 ``cos`` and ``sin`` one element at a time.
+    Here ``x`` is reduced by multiples of pi/2 (three-part Cody-Waite) and
+    Taylor polynomials of degree 9 and 10 are evaluated on ``[-pi/4, pi/4]``
+    (truncation error below 2e-9), which XLA vectorises: about 6x faster, and
+    within 1e-7 of the exact cosine and sine of the float32 ``x`` for
+    ``|x| <= 10**6``. Beyond that (where a float32 angle is already uncertain
+    by 0.06 rad or more) the pair stays on the unit circle but drifts from the
+    cosine and sine of ``x``. NaN and infinities give NaN, as ``jnp.cos``
+    does. Other dtypes use ``jnp.cos`` and ``jnp.sin``.
+    """
+    if x.dtype != jnp.float32:
+        return jnp.cos(x), jnp.sin(x)
+    q = jnp.round(x * np.float32(2 / np.pi))
+    r = x
+    for part in _HALF_PI_PARTS:
+        r = r - q * part
+    # Rounding in x * 2/pi can leave r slightly outside [-pi/4, pi/4], where the
+    # polynomials are still exact to float32; for |x| > 1e6 the clip keeps the pair on
+    # the unit circle.
+    r = jnp.clip(r, -_REDUCED_BOUND, _REDUCED_BOUND)
+    y = r * r
+    sin_r = r * _horner(_SIN_TAYLOR, y)
+    cos_r = _horner(_COS_TAYLOR, y)
+    quadrant = q.astype(jnp.int32) & 3
+    odd = (quadrant & 1) == 1
+    sin_x = jnp.where(odd, cos_r, sin_r)
+    cos_x = jnp.where(odd, sin_r, cos_r)
+    sin_x = jnp.where(quadrant >= 2, -sin_x, sin_x)
+    cos_x = jnp.where((quadrant == 1) | (quadrant == 2), -cos_x, cos_x)
+    return cos_x, sin_x
+
+
 # --------------------------------------------------------------------------- fused diagonal runs
 
 
@@ -484,7 +551,7 @@ def evolve(state: jnp.ndarray, steps: Sequence[Any], theta: jnp.ndarray,
     for step in steps:
         if isinstance(step, DiagStep):
             phase = diag_phase(step, theta, n, rdtype)
-            c, s = jnp.cos(phase), jnp.sin(phase)
+            c, s = sincos(phase)
             if density:
                 c, s = (
                     (jnp.outer(c, c) + jnp.outer(s, s)).reshape(-1),
