@@ -211,6 +211,11 @@ class QuantumKernel(Params):
         """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
         raise NotImplementedError
 
+    def _fused_gram(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray | None:
+        """The Gram matrix by a one-program path for small problems, or ``None`` where the
+        kernel has none (then :meth:`states` and :meth:`gram` compute it)."""
+        return None
+
     def set_params(self, **params: Any) -> "QuantumKernel":
         """Set parameters; a new configuration forgets what :meth:`fit` fixed."""
         super().set_params(**params)
@@ -255,6 +260,10 @@ class QuantumKernel(Params):
         if "feature_map_" not in self.__dict__:
             kernel = copy.copy(self)
             kernel._fit_feature_map(X if Y is None else Y)
+        if out is None:
+            fused = kernel._fused_gram(X, Y)
+            if fused is not None:
+                return fused
         if Y is None:
             return kernel.gram(kernel.states(X), None, out=out)
         return kernel.gram(kernel.states(X), kernel.states(Y), out=out)

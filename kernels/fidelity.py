@@ -31,7 +31,7 @@ import numpy as np
 
 from qinspired._random import as_key
 from qinspired._validation import check_choice, check_int
-from qinspired.kernels import _circuit_mode
+from qinspired.kernels import _circuit_mode, _fused
 from qinspired.kernels._base import KernelStates, QuantumKernel
 from qinspired.kernels._states import boundary, sweep_sites
 from qinspired.kernels.gram import gram_matrix
@@ -333,6 +333,27 @@ class FidelityKernel(QuantumKernel):
             K[...] = _depolarizing_mitigation(K, self_a, self_b, self._dimension(states_a))
         if self.psd_repair and states_b is None:
             K[...] = psd_repair(K)
+        return K
+
+    def _fused_gram(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray | None:
+        """Exact statevector Gram matrices of a few hundred points in one program
+        (:mod:`qinspired.kernels._fused`); ``None`` where that path does not apply."""
+        if (self._mode() != "state" or self._shots() is not None or self.mitigation is not None
+                or jax.process_count() > 1 or len(self._devices()) != 1):
+            return None
+        if self.tile_size is not None:
+            check_int(self._owner, "tile_size", self.tile_size, 1)
+        circ, X = self._encoding(X)
+        if self._resolve_backend(circ) != "statevector":
+            return None
+        w = self._weights(circ)
+        if Y is not None:
+            Y = self._encoding(Y)[1]
+        if not _fused.applies(circ, w, (len(X),) if Y is None else (len(X), len(Y))):
+            return None
+        K = _fused.fused_gram(circ, X, Y, w)
+        if K is not None and self.psd_repair and Y is None:
+            K = psd_repair(K)
         return K
 
     def _dimension(self, states: KernelStates) -> int:

@@ -1,0 +1,134 @@
+r"""The whole exact fidelity Gram matrix of a small problem as one compiled program.
+
+For a few hundred points of up to about 12 qubits, the chunked path (state
+chunks, then Gram blocks, each its own program and transfer) spends more time
+dispatching and copying than computing. Here the states of every point, the
+products and the symmetrisation run in one program, with one transfer of the
+result: :math:`|\langle a_i|b_j\rangle|^2` from real matrix products of the
+states in pair form (real and imaginary parts, as the engine simulates them).
+
+* symmetric (:math:`K = k(X, X)`): with :math:`S = [a_r, a_i]`,
+  :math:`\mathrm{Re}\,K^{(1)} = S S^T` and :math:`\mathrm{Im}\,K^{(1)} = M - M^T`
+  for :math:`M = a_r a_i^T`; the upper triangle is mirrored, so the matrix is
+  exactly symmetric;
+* two sets: the three real products of :func:`overlap_sq_pairs`.
+
+The program compiles once per padded size of ``X`` (and ``Y``): rows are padded
+to one of eight sizes per factor of two. It is used only for statevector
+kernels without shots, on one device, for at most :data:`MAX_ROWS` padded rows
+whose states take at most :data:`MAX_STATE_BYTES`, and not for circuits that
+run as a pair scan (those compile once per structure through the chunked path).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qinspired._batching import round_up
+from qinspired._validation import check_memory
+from qinspired.circuits._engine.ops import (
+    WORKSPACE_FACTOR,
+    angles,
+    cast_matrices,
+    complex_dtype,
+    evolve,
+    initial_pair,
+    real_dtype,
+)
+from qinspired.circuits._engine.pair_scan import use_pair_scan
+from qinspired.circuits._engine.plan import plan
+from qinspired.circuits.circuit import Circuit
+
+__all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "overlap_sq_pairs"]
+
+MAX_ROWS = 1024
+"""Most padded rows (of ``X``, and of ``Y``) the fused program takes."""
+MAX_STATE_BYTES = 1 << 26
+"""Most bytes of the states of one set of points the fused program holds."""
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def applies(circuit: Circuit, weights: Any, n_rows: tuple[int, ...]) -> bool:
+    """True when every set of ``n_rows`` fits the fused program and the circuit suits it."""
+    per_point = 2**circuit.n_qubits * complex_dtype().itemsize
+    return all(
+        0 < round_up(n) <= MAX_ROWS and round_up(n) * per_point <= MAX_STATE_BYTES
+        for n in n_rows
+    ) and not use_pair_scan(circuit, weights)
+
+
+def _pair_states(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
+    """States in pair form ``(N, 2, 2**n)`` (real and imaginary parts)."""
+    n = circuit.n_qubits
+    steps = plan(circuit.operations, n, True)
+
+    def one(xi: jax.Array) -> jax.Array:
+        return evolve(initial_pair(None, 2**n), steps, angles(circuit, xi, w),
+                      circuit.matrices, n, density=False)
+
+    return jax.vmap(one)(x)
+
+
+def overlap_sq_pairs(a: jax.Array, b: jax.Array) -> jax.Array:
+    r""":math:`|\langle a_i|b_j\rangle|^2` of pair-form states from three real products
+    (:math:`t_1 = a_r b_r^T`, :math:`t_2 = a_i b_i^T`, :math:`t_3 = (a_r - a_i)(b_r + b_i)^T`:
+    real part :math:`t_1 + t_2`, imaginary part :math:`t_3 - t_1 + t_2`)."""
+    ar, ai, br, bi = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    t1 = jnp.matmul(ar, br.T, precision=_HIGHEST)
+    t2 = jnp.matmul(ai, bi.T, precision=_HIGHEST)
+    t3 = jnp.matmul(ar - ai, (br + bi).T, precision=_HIGHEST)
+    re, im = t1 + t2, t3 - t1 + t2
+    return re * re + im * im
+
+
+def _symmetric(a: jax.Array) -> jax.Array:
+    s = a.reshape(a.shape[0], -1)
+    re = jnp.matmul(s, s.T, precision=_HIGHEST)
+    m = jnp.matmul(a[:, 0], a[:, 1].T, precision=_HIGHEST)
+    im = m - m.T
+    k = re * re + im * im
+    return jnp.triu(k) + jnp.triu(k, 1).T
+
+
+def _finite(*states: jax.Array) -> jax.Array:
+    # Amplitudes are at most 1 in modulus: the sum is finite exactly when every entry is.
+    return jnp.isfinite(sum(jnp.sum(s) for s in states))
+
+
+@partial(jax.jit, static_argnames=("symmetric",))
+def _program(circuit: Circuit, xa: jax.Array, xb: jax.Array, w: jax.Array, *,
+             symmetric: bool) -> tuple[jax.Array, jax.Array]:
+    a = _pair_states(circuit, xa, w)
+    if symmetric:
+        return _symmetric(a), _finite(a)
+    b = _pair_states(circuit, xb, w)
+    return overlap_sq_pairs(a, b), _finite(a, b)
+
+
+def _padded(X: np.ndarray) -> np.ndarray:
+    out = np.zeros((round_up(len(X)), X.shape[1]), dtype=real_dtype())
+    out[: len(X)] = X
+    return out
+
+
+def fused_gram(circuit: Circuit, X: np.ndarray, Y: np.ndarray | None,
+               weights: Any) -> np.ndarray | None:
+    """``k(X, Y)`` (``Y=None``: ``k(X, X)``) as float64 NumPy, or ``None`` when a state
+    is not finite (the caller's chunked path then names the cause)."""
+    n_rows = round_up(len(X)) + (0 if Y is None else round_up(len(Y)))
+    check_memory(WORKSPACE_FACTOR * n_rows * 2**circuit.n_qubits * complex_dtype().itemsize,
+                 f"the {circuit.n_qubits}-qubit statevectors of {n_rows} data points")
+    w = jnp.zeros((0,), real_dtype()) if weights is None else jnp.asarray(weights)
+    xa = _padded(X)
+    xb = xa if Y is None else _padded(Y)
+    k, finite = _program(cast_matrices(circuit), xa, xb, w, symmetric=Y is None)
+    if not bool(finite):
+        return None
+    n_b = len(X) if Y is None else len(Y)
+    return np.asarray(k)[: len(X), :n_b].astype(np.float64)
