@@ -10,7 +10,8 @@ states in pair form (real and imaginary parts, as the engine simulates them).
 * symmetric (:math:`K = k(X, X)`): with :math:`S = [a_r, a_i]`,
   :math:`\mathrm{Re}\,K^{(1)} = S S^T` and :math:`\mathrm{Im}\,K^{(1)} = M - M^T`
   for :math:`M = a_r a_i^T`; the upper triangle is mirrored, so the matrix is
-  exactly symmetric;
+  exactly symmetric, and the diagonal is :math:`\|a\|^4` from
+  :func:`squared_norms` (more accurate in float32 than the product's diagonal);
 * two sets: the three real products of :func:`overlap_sq_pairs`.
 
 The program compiles once per padded size of ``X`` (and ``Y``): rows are padded
@@ -44,7 +45,8 @@ from qinspired.circuits._engine.pair_scan import use_pair_scan
 from qinspired.circuits._engine.plan import plan
 from qinspired.circuits.circuit import Circuit
 
-__all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "overlap_sq_pairs"]
+__all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "overlap_sq_pairs",
+           "squared_norms"]
 
 MAX_ROWS = 1024
 """Most padded rows (of ``X``, and of ``Y``) the fused program takes."""
@@ -87,13 +89,31 @@ def overlap_sq_pairs(a: jax.Array, b: jax.Array) -> jax.Array:
     return re * re + im * im
 
 
+def squared_norms(states: jax.Array) -> jax.Array:
+    r""":math:`\sum_k |\psi_k|^2` of each row (complex, or real in pair form), summed in
+    groups of 64 and then across groups.
+
+    A matrix product accumulates a row's ``2**n`` positive terms with a rounding error
+    of about 1e-5 in float32 at 12 qubits (measured), four times the error of the
+    complex product; a sum of sums of 64 terms rounds like a 64-term sum (about 1e-7).
+    Fidelity kernels take their diagonal, :math:`\|\psi\|^4`, from these.
+    """
+    sq = jnp.abs(states) ** 2 if jnp.iscomplexobj(states) else states * states
+    sq = sq.reshape(sq.shape[0], -1)
+    while sq.shape[1] > 64 and sq.shape[1] % 64 == 0:
+        sq = jnp.sum(sq.reshape(sq.shape[0], -1, 64), axis=2)
+    return jnp.sum(sq, axis=1)
+
+
 def _symmetric(a: jax.Array) -> jax.Array:
     s = a.reshape(a.shape[0], -1)
     re = jnp.matmul(s, s.T, precision=_HIGHEST)
     m = jnp.matmul(a[:, 0], a[:, 1].T, precision=_HIGHEST)
     im = m - m.T
     k = re * re + im * im
-    return jnp.triu(k) + jnp.triu(k, 1).T
+    k = jnp.triu(k) + jnp.triu(k, 1).T
+    idx = jnp.arange(k.shape[0])
+    return k.at[idx, idx].set(squared_norms(a) ** 2)
 
 
 def _finite(*states: jax.Array) -> jax.Array:

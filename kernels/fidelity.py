@@ -142,6 +142,8 @@ def _arithmetic(kind: str, devices: list[Any]) -> str:
     return "complex"
 
 
+_squared_norms = jax.jit(_fused.squared_norms)
+
 _DEFAULT_TILES = {"statevector": 512, "product": 1024, "mps": 64, "density": 256}
 
 
@@ -322,8 +324,11 @@ class FidelityKernel(QuantumKernel):
         else:
             raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
                              f"{kind!r} states")
+        diagonal = None
+        if kind == "statevector" and params is None and states_b is None:
+            diagonal = np.asarray(_squared_norms(states_a.data), dtype=np.float64) ** 2
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
-                        devices=devices, key=key)
+                        devices=devices, key=key, diagonal=diagonal)
         if self.mitigation is not None:
             if states_b is None:
                 self_a = self_b = np.diag(K).copy()

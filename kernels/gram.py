@@ -217,6 +217,7 @@ def gram_matrix(
     out: Any = None,
     devices: Sequence[Any] | None = None,
     key: jax.Array | None = None,
+    diagonal: np.ndarray | None = None,
 ) -> np.ndarray:
     """Compute a Gram matrix block by block from two sets of state features.
 
@@ -246,6 +247,10 @@ def gram_matrix(
         Passed to the block function, folded with the tile indices, for
         blocks that draw random numbers (finite-shot estimates). Tiles are
         drawn independently; the same key and ``tile_size`` give the same matrix.
+    diagonal : ndarray, shape (n_a,), optional
+        Symmetric case only: values written on the diagonal instead of the
+        computed ones, for kernels whose diagonal has a more accurate closed
+        form than the blocks' products (the fidelity kernel's squared norms).
 
     Returns
     -------
@@ -256,6 +261,9 @@ def gram_matrix(
     symmetric = b is None
     b_tree = a if symmetric else b
     n_a, n_b = leading_size(a), leading_size(b_tree)
+    if diagonal is not None and (not symmetric or np.shape(diagonal) != (n_a,)):
+        raise ValueError(f"gram_matrix: diagonal= needs the symmetric case and {n_a} values, "
+                         f"got shape {np.shape(diagonal)}" + ("" if symmetric else " with b given"))
     shared = isinstance(out, (str, os.PathLike)) and jax.process_count() > 1
     mesh = _mesh(devices)
     result = _prepare_out(out, (n_a, n_b))
@@ -289,6 +297,8 @@ def gram_matrix(
                 upper = np.triu(block[:n_diag, :n_diag])
                 block = block.copy()
                 block[:n_diag, :n_diag] = upper + np.triu(upper, 1).T
+                if diagonal is not None:
+                    block[np.arange(n_diag), np.arange(n_diag)] = diagonal[r0:r0 + n_diag]
             if result is None:
                 continue
             result[r0:r1, c0:c1] = block

@@ -102,3 +102,38 @@ def test_gram_of_x_with_itself_is_the_symmetric_gram(noise):
     K = k(X)
     np.testing.assert_array_equal(k(X, X.copy()), K)
     np.testing.assert_array_equal(K, K.T)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_float32_gram_agrees_with_the_float64_product_of_the_same_states(monkeypatch, fused):
+    # Ten-qubit ZZ states have 1,024 amplitudes of nearly equal modulus: a float32 matrix
+    # product sums each diagonal entry's positive terms with an error of several 1e-6;
+    # the diagonal comes from grouped squared norms instead. Near-duplicate points test
+    # large off-diagonal entries.
+    from qinspired.kernels import _fused
+
+    if not fused:
+        monkeypatch.setattr(_fused, "MAX_ROWS", 0)
+    X = RNG.uniform(0, 2 * np.pi, (60, 10))
+    X[1] = X[0] + 1e-3
+    k = FidelityKernel(ZZFeatureMap(10, reps=2, entanglement="full", feature_scale=1.0))
+    K = k(X)
+    psi = np.asarray(k.states(X).data).astype(np.complex128)
+    reference = np.abs(psi @ psi.conj().T) ** 2
+    assert K[0, 1] > 0.99
+    np.testing.assert_allclose(np.diag(K), np.sum(np.abs(psi) ** 2, axis=1) ** 2,
+                               rtol=0, atol=5e-7)
+    np.testing.assert_allclose(K, reference, rtol=0, atol=1e-6)
+
+
+def test_gram_matrix_writes_a_given_diagonal_in_every_tile_and_checks_it():
+    data = _states(70, 8).astype(np.complex64)
+    block = fidelity._BLOCKS["statevector"]["real"][0]
+    K = gram_matrix(block, None, data, tile_size=16, diagonal=np.arange(70.0))
+    np.testing.assert_array_equal(np.diag(K), np.arange(70.0))
+    off = ~np.eye(70, dtype=bool)
+    np.testing.assert_allclose(K[off], (np.abs(data @ data.conj().T) ** 2)[off], atol=2e-6)
+    with pytest.raises(ValueError, match="symmetric case and 70 values"):
+        gram_matrix(block, None, data, tile_size=16, diagonal=np.ones(3))
+    with pytest.raises(ValueError, match="with b given"):
+        gram_matrix(block, None, data, data, diagonal=np.ones(70))

@@ -557,7 +557,11 @@ def evolve(state: jnp.ndarray, steps: Sequence[Any], theta: jnp.ndarray,
                     (jnp.outer(c, c) + jnp.outer(s, s)).reshape(-1),
                     (jnp.outer(s, c) - jnp.outer(c, s)).reshape(-1),
                 )
-            state = jnp.stack([state[0] * c - state[1] * s, state[0] * s + state[1] * c])
+            # (re, im) -> (re c - im s, im c + re s), written as one elementwise expression
+            # (with the pair axis reversed) so XLA fuses it with the phase: stacking the two
+            # parts made a separate pass, 3x slower at 12 qubits.
+            sign = jnp.asarray([-1.0, 1.0], rdtype)[:, None]
+            state = state * c + state[::-1] * sign * s
             continue
         if isinstance(step, LayerStep):
             ops = []
