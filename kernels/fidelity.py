@@ -325,8 +325,10 @@ class FidelityKernel(QuantumKernel):
             raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
                              f"{kind!r} states")
         diagonal = None
-        if kind == "statevector" and params is None and states_b is None:
-            diagonal = np.asarray(_squared_norms(states_a.data), dtype=np.float64) ** 2
+        if kind in ("statevector", "density") and params is None and states_b is None:
+            # k(x, x) in closed form: ||psi||^4, or Tr(rho^2) = sum |rho_ij|^2.
+            norms = np.asarray(_squared_norms(states_a.data), dtype=np.float64)
+            diagonal = norms**2 if kind == "statevector" else norms
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
                         devices=devices, key=key, diagonal=diagonal)
         if self.mitigation is not None:

@@ -137,3 +137,17 @@ def test_gram_matrix_writes_a_given_diagonal_in_every_tile_and_checks_it():
         gram_matrix(block, None, data, tile_size=16, diagonal=np.ones(3))
     with pytest.raises(ValueError, match="with b given"):
         gram_matrix(block, None, data, data, diagonal=np.ones(70))
+
+
+def test_float32_density_gram_takes_its_diagonal_from_the_purities():
+    # Tr(rho^2) = sum_ij |rho_ij|^2 of 4,096 entries: the Hermitian-coordinate product
+    # rounds it to a few 1e-7 in float32 (up to 8e-7 measured), the grouped sum to 1e-8.
+    X = RNG.uniform(0, 2 * np.pi, (30, 6))
+    noise = NoiseModel().add_all_qubit(channels.Depolarizing(0.01))
+    k = FidelityKernel(ZZFeatureMap(6, reps=2, entanglement="full", feature_scale=1.0),
+                       noise=noise)
+    K = k(X)
+    rho = np.asarray(k.states(X).data).astype(np.complex128)
+    reference = (rho @ rho.conj().T).real
+    np.testing.assert_allclose(np.diag(K), np.sum(np.abs(rho) ** 2, axis=1), rtol=0, atol=5e-8)
+    np.testing.assert_allclose(K, reference, rtol=0, atol=1e-6)
