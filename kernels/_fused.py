@@ -15,6 +15,10 @@ states in pair form (real and imaginary parts, as the engine simulates them).
   :func:`squared_norms` (more accurate in float32 than the product's diagonal);
 * two sets: the three real products of :func:`overlap_sq_pairs`.
 
+:func:`gram_of_states` runs the same products on states simulated before (the
+kernel estimators keep their training states), so ``QuantumKernelSVC`` and
+``FidelityKernel.gram`` take the one-program product too.
+
 The program compiles once per padded size of ``X`` (and ``Y``): rows are padded
 to one of eight sizes per factor of two. It is used only for statevector
 kernels without shots, on one device, for at most :data:`MAX_ROWS` padded rows
@@ -46,8 +50,8 @@ from qinspired.circuits._engine.pair_scan import use_pair_scan
 from qinspired.circuits._engine.plan import plan
 from qinspired.circuits.circuit import Circuit
 
-__all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "overlap_sq_pairs",
-           "squared_norms"]
+__all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "gram_of_states",
+           "overlap_sq_pairs", "product_fits", "squared_norms"]
 
 MAX_ROWS = 1024
 """Most padded rows (of ``X``, and of ``Y``) the fused program takes."""
@@ -60,11 +64,7 @@ _HALVES_FROM = 256
 
 def applies(circuit: Circuit, weights: Any, n_rows: tuple[int, ...]) -> bool:
     """True when every set of ``n_rows`` fits the fused program and the circuit suits it."""
-    per_point = 2**circuit.n_qubits * complex_dtype().itemsize
-    return all(
-        0 < round_up(n) <= MAX_ROWS and round_up(n) * per_point <= MAX_STATE_BYTES
-        for n in n_rows
-    ) and not use_pair_scan(circuit, weights)
+    return product_fits(n_rows, 2**circuit.n_qubits) and not use_pair_scan(circuit, weights)
 
 
 def _pair_states(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
@@ -154,6 +154,42 @@ def _program(circuit: Circuit, xa: jax.Array, xb: jax.Array, w: jax.Array, *,
         return _symmetric(a), _finite(a)
     b = _pair_states(circuit, xb, w)
     return overlap_sq_pairs(a, b), _finite(a, b)
+
+
+def _pairs_of(states: jax.Array) -> jax.Array:
+    return jnp.stack([jnp.real(states), jnp.imag(states)], axis=1)
+
+
+@partial(jax.jit, static_argnames=("symmetric",))
+def _product(a: jax.Array, b: jax.Array, *, symmetric: bool) -> jax.Array:
+    if symmetric:
+        return _symmetric(_pairs_of(a))
+    return overlap_sq_pairs(_pairs_of(a), _pairs_of(b))
+
+
+def product_fits(n_rows: tuple[int, ...], dim: int) -> bool:
+    """True when sets of ``n_rows`` states of dimension ``dim`` fit :func:`gram_of_states`."""
+    per_point = dim * complex_dtype().itemsize
+    return all(0 < round_up(n) <= MAX_ROWS and round_up(n) * per_point <= MAX_STATE_BYTES
+               for n in n_rows)
+
+
+def _pad_rows(states: Any) -> Any:
+    n = len(states)
+    rows = round_up(n)
+    if rows == n:
+        return states
+    xp = jnp if isinstance(states, jax.Array) else np
+    return xp.concatenate([states, xp.zeros((rows - n,) + states.shape[1:], states.dtype)])
+
+
+def gram_of_states(a: Any, b: Any | None) -> np.ndarray:
+    """``|<a_i|b_j>|^2`` (``b=None``: the symmetric ``k(a, a)``) of simulated statevectors
+    as float64 NumPy: the products of :func:`fused_gram` in one program (rows padded with
+    zero states), for states kept between calls (the estimators' training states)."""
+    k = _product(_pad_rows(a), None if b is None else _pad_rows(b), symmetric=b is None)
+    n_b = len(a) if b is None else len(b)
+    return np.asarray(k)[: len(a), :n_b].astype(np.float64)
 
 
 def _padded(X: np.ndarray) -> np.ndarray:

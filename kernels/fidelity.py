@@ -313,7 +313,8 @@ class FidelityKernel(QuantumKernel):
         key = None
         if self.shots is not None:
             key = jax.random.fold_in(as_key(self.random_state), _fingerprint(states_a, states_b))
-        tile = self.tile_size if self.tile_size is not None else _DEFAULT_TILES.get(kind, 512)
+        tile = (_DEFAULT_TILES.get(kind, 512) if self.tile_size is None
+                else check_int(self._owner, "tile_size", self.tile_size, 1))
         devices = self._devices()
         b_data = None if states_b is None else states_b.data
         if kind == "data":
@@ -324,6 +325,12 @@ class FidelityKernel(QuantumKernel):
         else:
             raise ValueError(f"{self._owner}: cannot compute a fidelity kernel from "
                              f"{kind!r} states")
+        if (kind == "statevector" and params is None and out is None and len(devices) == 1
+                and jax.process_count() == 1 and _fused.product_fits(
+                    (len(states_a),) if states_b is None else (len(states_a), len(states_b)),
+                    int(np.shape(states_a.data)[1]))):
+            return self._finish(_fused.gram_of_states(states_a.data, b_data), states_a,
+                                states_b, key)
         diagonal = None
         if kind in ("statevector", "density") and params is None and states_b is None:
             # k(x, x) in closed form: ||psi||^4, or Tr(rho^2) = sum |rho_ij|^2.
@@ -331,6 +338,11 @@ class FidelityKernel(QuantumKernel):
             diagonal = norms**2 if kind == "statevector" else norms
         K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
                         devices=devices, key=key, diagonal=diagonal)
+        return self._finish(K, states_a, states_b, key)
+
+    def _finish(self, K: np.ndarray, states_a: KernelStates, states_b: KernelStates | None,
+                key: jax.Array | None) -> np.ndarray:
+        """Mitigation and PSD repair, in place, as configured."""
         if self.mitigation is not None:
             if states_b is None:
                 self_a = self_b = np.diag(K).copy()

@@ -130,3 +130,33 @@ def test_overflow_still_gets_the_clear_error(calls):
 def test_an_invalid_tile_size_is_refused_on_the_fused_path():
     with pytest.raises(ValueError, match="tile_size"):
         FidelityKernel(ZZFeatureMap(2, feature_scale=1.0), tile_size=0)(np.zeros((3, 2)))
+
+
+def test_gram_of_kept_states_takes_the_one_program_product(monkeypatch):
+    # The estimators keep their training states and call gram(): the same products.
+    seen = []
+    original = _fused.gram_of_states
+    monkeypatch.setattr(_fused, "gram_of_states",
+                        lambda *a: seen.append(True) or original(*a))
+    fm = ZZFeatureMap(4, reps=2, entanglement="full", feature_scale=1.0)
+    k = FidelityKernel(fm)
+    X, Y = RNG.uniform(0, np.pi, (300, 4)), RNG.uniform(0, np.pi, (7, 4))
+    sx, sy = k.states(X).to_numpy(), k.states(Y)
+    K, K_xy = k.gram(sx), k.gram(sy, sx)
+    assert seen == [True, True]
+    np.testing.assert_allclose(K, dense_gram(fm.circuit, X, X), atol=4e-6)
+    np.testing.assert_allclose(K_xy, dense_gram(fm.circuit, Y, X), atol=2e-6)
+    np.testing.assert_array_equal(K, K.T)
+
+
+def test_svc_fit_and_predict_match_the_chunked_path(monkeypatch):
+    from qinspired.estimators import QuantumKernelSVC
+
+    X = RNG.normal(size=(60, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    fast = QuantumKernelSVC(FidelityKernel(ZZFeatureMap(3))).fit(X, y)
+    monkeypatch.setattr(_fused, "MAX_ROWS", 0)
+    slow = QuantumKernelSVC(FidelityKernel(ZZFeatureMap(3))).fit(X, y)
+    # The Gram matrices differ by float32 rounding (1e-6); libsvm stops at tol=1e-3.
+    np.testing.assert_array_equal(fast.predict(X), slow.predict(X))
+    np.testing.assert_allclose(fast.decision_function(X), slow.decision_function(X), atol=5e-3)
