@@ -87,6 +87,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import as_float_array, check_choice, check_int
+from qinspired.circuits._engine.ops import sincos
 from qinspired.circuits.circuit import Angle, Circuit, Operation
 from qinspired.circuits.statevector import real_dtype
 
@@ -459,9 +460,9 @@ def cos_sin_features(X: jax.Array, W: jax.Array) -> jax.Array:
     chose the dtype themselves, including under ``jit`` (the Flax layer
     :class:`qinspired.nn.FourierFeatures`).
     """
-    phase = X @ W.T
+    cos, sin = sincos(X @ W.T)
     scale = 1.0 / jnp.sqrt(jnp.asarray(W.shape[0], X.dtype))
-    return jnp.concatenate([jnp.cos(phase), jnp.sin(phase)], axis=1) * scale
+    return jnp.concatenate([cos, sin], axis=1) * scale
 
 
 def fourier_features(X: Any, frequencies: Any) -> jax.Array:
