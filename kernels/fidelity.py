@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._random import as_key
-from qinspired._validation import check_choice, check_int
+from qinspired._validation import available_memory_bytes, check_choice, check_int
 from qinspired.kernels import _circuit_mode, _fused
 from qinspired.kernels._base import KernelStates, QuantumKernel
 from qinspired.kernels._states import boundary, sweep_sites
@@ -45,7 +45,20 @@ def _overlap_sq(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.abs(jnp.matmul(a, jnp.conj(b).T, precision=_HIGHEST)) ** 2
 
 
-def _overlap_sq_real(a: jax.Array, b: jax.Array) -> jax.Array:
+def _parts(states: Any) -> tuple[jax.Array, jax.Array]:
+    """Real and imaginary parts of complex states, or the ``(real, imag)`` pair given."""
+    if isinstance(states, tuple):
+        return states
+    return jnp.real(states), jnp.imag(states)
+
+
+@jax.jit
+def _split(states: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Complex states as two contiguous real arrays (see :meth:`FidelityKernel.gram`)."""
+    return jnp.real(states), jnp.imag(states)
+
+
+def _overlap_sq_real(a: Any, b: Any) -> jax.Array:
     r""":math:`|\langle a_i | b_j \rangle|^2` from three real matrix products.
 
     With :math:`a = a_r + i a_i` and :math:`b = b_r + i b_i`, the products
@@ -53,10 +66,14 @@ def _overlap_sq_real(a: jax.Array, b: jax.Array) -> jax.Array:
     :math:`t_3 = (a_r - a_i)(b_r + b_i)^T` give
     :math:`\mathrm{Re}\langle a|b\rangle = t_1 + t_2` and
     :math:`\mathrm{Im}\langle a|b\rangle = t_3 - t_1 + t_2`: three real
-    products of size ``d`` instead of the four of the plain real form.
+    products of size ``d`` instead of the four of the plain real form. ``a`` and
+    ``b`` are complex arrays or ``(real, imag)`` pairs of real arrays; taking the
+    parts out of a complex tile costs about as much as the three products
+    (512 x 4096 tiles: 31 ms against 16 ms from pairs), so the kernel splits its
+    states once per Gram matrix.
     """
-    ar, ai = jnp.real(a), jnp.imag(a)
-    br, bi = jnp.real(b), jnp.imag(b)
+    ar, ai = _parts(a)
+    br, bi = _parts(b)
     t1 = jnp.matmul(ar, br.T, precision=_HIGHEST)
     t2 = jnp.matmul(ai, bi.T, precision=_HIGHEST)
     t3 = jnp.matmul(ar - ai, (br + bi).T, precision=_HIGHEST)
@@ -143,6 +160,15 @@ def _arithmetic(kind: str, devices: list[Any]) -> str:
 
 
 _squared_norms = jax.jit(_fused.squared_norms)
+
+
+def _split_once(data: Any) -> Any:
+    """:func:`_split` of statevectors held by JAX on this process when the copy fits in
+    half the free memory; otherwise the data as given (each tile is then split apart)."""
+    if (isinstance(data, jax.Array) and data.is_fully_addressable
+            and 2 * data.nbytes <= available_memory_bytes(next(iter(data.devices())))):
+        return _split(data)
+    return data
 
 _DEFAULT_TILES = {"statevector": 512, "product": 1024, "mps": 64, "density": 256}
 
@@ -336,7 +362,10 @@ class FidelityKernel(QuantumKernel):
             # k(x, x) in closed form: ||psi||^4, or Tr(rho^2) = sum |rho_ij|^2.
             norms = np.asarray(_squared_norms(states_a.data), dtype=np.float64)
             diagonal = norms**2 if kind == "statevector" else norms
-        K = gram_matrix(block, params, states_a.data, b_data, tile_size=tile, out=out,
+        a_data = states_a.data
+        if kind == "statevector" and _arithmetic(kind, devices) == "real":
+            a_data, b_data = _split_once(a_data), None if b_data is None else _split_once(b_data)
+        K = gram_matrix(block, params, a_data, b_data, tile_size=tile, out=out,
                         devices=devices, key=key, diagonal=diagonal)
         return self._finish(K, states_a, states_b, key)
 

@@ -126,6 +126,27 @@ def test_float32_gram_agrees_with_the_float64_product_of_the_same_states(monkeyp
     np.testing.assert_allclose(K, reference, rtol=0, atol=1e-6)
 
 
+def test_chunked_gram_splits_the_states_once_and_falls_back_per_tile(monkeypatch):
+    # Large problems take the tiled path: the complex states are split into real and
+    # imaginary arrays once per Gram matrix; without memory for that copy each tile
+    # splits its own rows. Both give |<a|b>|^2 of the same states.
+    from qinspired.kernels import _fused
+
+    monkeypatch.setattr(_fused, "MAX_ROWS", 0)
+    X, Y = RNG.uniform(0, 2 * np.pi, (70, 5)), RNG.uniform(0, 2 * np.pi, (33, 5))
+    k = FidelityKernel(ZZFeatureMap(5, reps=2, feature_scale=1.0), tile_size=32)
+    a = np.asarray(k.states(X).data).astype(np.complex128)
+    b = np.asarray(k.states(Y).data).astype(np.complex128)
+    assert isinstance(fidelity._split_once(k.states(X).data), tuple)
+    once = k(X), k(X, Y)
+    np.testing.assert_allclose(once[0], np.abs(a @ a.conj().T) ** 2, atol=1e-6)
+    np.testing.assert_allclose(once[1], np.abs(a @ b.conj().T) ** 2, atol=1e-6)
+    monkeypatch.setattr(fidelity, "available_memory_bytes", lambda device=None: 0)
+    assert not isinstance(fidelity._split_once(k.states(X).data), tuple)
+    np.testing.assert_allclose(k(X), once[0], atol=1e-7)
+    np.testing.assert_allclose(k(X, Y), once[1], atol=1e-7)
+
+
 def test_gram_matrix_writes_a_given_diagonal_in_every_tile_and_checks_it():
     data = _states(70, 8).astype(np.complex64)
     block = fidelity._BLOCKS["statevector"]["real"][0]
