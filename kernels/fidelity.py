@@ -122,9 +122,18 @@ def _hermitian_features(v: jax.Array) -> jax.Array:
     return jnp.concatenate([diag, root2 * jnp.real(upper), root2 * jnp.imag(upper)], axis=1)
 
 
+def _coordinates(rho: jax.Array) -> jax.Array:
+    """:func:`_hermitian_features` of flattened density matrices, or the coordinates given."""
+    return _hermitian_features(rho) if jnp.iscomplexobj(rho) else rho
+
+
 def _trace_product_real(a: jax.Array, b: jax.Array) -> jax.Array:
-    r""":math:`\mathrm{Tr}(\rho_a \rho_b)` of Hermitian matrices from one real product of half size."""
-    return jnp.matmul(_hermitian_features(a), _hermitian_features(b).T, precision=_HIGHEST)
+    r""":math:`\mathrm{Tr}(\rho_a \rho_b)` of Hermitian matrices from one real product of half size.
+
+    ``a`` and ``b`` are flattened density matrices (complex) or their real coordinates
+    (:func:`_hermitian_features`, which the kernel computes once per Gram matrix).
+    """
+    return jnp.matmul(_coordinates(a), _coordinates(b).T, precision=_HIGHEST)
 
 
 def _blocks(overlap: Any) -> tuple[Any, Any]:
@@ -162,13 +171,19 @@ def _arithmetic(kind: str, devices: list[Any]) -> str:
 _squared_norms = jax.jit(_fused.squared_norms)
 
 
-def _split_once(data: Any) -> Any:
-    """:func:`_split` of statevectors held by JAX on this process when the copy fits in
-    half the free memory; otherwise the data as given (each tile is then split apart)."""
-    if (isinstance(data, jax.Array) and data.is_fully_addressable
+_REAL_FORMS = {"statevector": _split, "density": jax.jit(_hermitian_features)}
+
+
+def _real_form(kind: str, data: Any) -> Any:
+    """States in the form the real blocks take (:func:`_split` of statevectors, the
+    coordinates of density matrices), computed once per Gram matrix instead of once per
+    tile, for states held by JAX on this process when the copy fits in half the free
+    memory; otherwise the data as given (then each tile converts its own rows)."""
+    if (data is not None and isinstance(data, jax.Array) and data.is_fully_addressable
             and 2 * data.nbytes <= available_memory_bytes(next(iter(data.devices())))):
-        return _split(data)
+        return _REAL_FORMS[kind](data)
     return data
+
 
 _DEFAULT_TILES = {"statevector": 512, "product": 1024, "mps": 64, "density": 256}
 
@@ -363,8 +378,8 @@ class FidelityKernel(QuantumKernel):
             norms = np.asarray(_squared_norms(states_a.data), dtype=np.float64)
             diagonal = norms**2 if kind == "statevector" else norms
         a_data = states_a.data
-        if kind == "statevector" and _arithmetic(kind, devices) == "real":
-            a_data, b_data = _split_once(a_data), None if b_data is None else _split_once(b_data)
+        if kind in _REAL_FORMS and _arithmetic(kind, devices) == "real":
+            a_data, b_data = _real_form(kind, a_data), _real_form(kind, b_data)
         K = gram_matrix(block, params, a_data, b_data, tile_size=tile, out=out,
                         devices=devices, key=key, diagonal=diagonal)
         return self._finish(K, states_a, states_b, key)

@@ -126,23 +126,29 @@ def test_float32_gram_agrees_with_the_float64_product_of_the_same_states(monkeyp
     np.testing.assert_allclose(K, reference, rtol=0, atol=1e-6)
 
 
-def test_chunked_gram_splits_the_states_once_and_falls_back_per_tile(monkeypatch):
-    # Large problems take the tiled path: the complex states are split into real and
-    # imaginary arrays once per Gram matrix; without memory for that copy each tile
-    # splits its own rows. Both give |<a|b>|^2 of the same states.
+@pytest.mark.parametrize("noise", [None, NoiseModel().add_all_qubit(channels.Depolarizing(0.05))])
+def test_tiled_gram_converts_the_states_once_or_per_tile(monkeypatch, noise):
+    # Large problems take the tiled path: the states are put in the real blocks' form
+    # (real and imaginary arrays, or Hermitian coordinates) once per Gram matrix; without
+    # memory for that copy each tile converts its own rows. Both give the dense products.
     from qinspired.kernels import _fused
 
     monkeypatch.setattr(_fused, "MAX_ROWS", 0)
-    X, Y = RNG.uniform(0, 2 * np.pi, (70, 5)), RNG.uniform(0, 2 * np.pi, (33, 5))
-    k = FidelityKernel(ZZFeatureMap(5, reps=2, feature_scale=1.0), tile_size=32)
-    a = np.asarray(k.states(X).data).astype(np.complex128)
+    X, Y = RNG.uniform(0, 2 * np.pi, (70, 4)), RNG.uniform(0, 2 * np.pi, (33, 4))
+    k = FidelityKernel(ZZFeatureMap(4, reps=2, feature_scale=1.0), noise=noise, tile_size=32)
+    states = k.states(X)
+    a = np.asarray(states.data).astype(np.complex128)
     b = np.asarray(k.states(Y).data).astype(np.complex128)
-    assert isinstance(fidelity._split_once(k.states(X).data), tuple)
+    if noise is None:
+        expected = np.abs(a @ a.conj().T) ** 2, np.abs(a @ b.conj().T) ** 2
+    else:
+        expected = (a @ a.conj().T).real, (a @ b.conj().T).real
+    assert fidelity._real_form(states.kind, states.data) is not states.data
     once = k(X), k(X, Y)
-    np.testing.assert_allclose(once[0], np.abs(a @ a.conj().T) ** 2, atol=1e-6)
-    np.testing.assert_allclose(once[1], np.abs(a @ b.conj().T) ** 2, atol=1e-6)
+    np.testing.assert_allclose(once[0], expected[0], atol=1e-6)
+    np.testing.assert_allclose(once[1], expected[1], atol=1e-6)
     monkeypatch.setattr(fidelity, "available_memory_bytes", lambda device=None: 0)
-    assert not isinstance(fidelity._split_once(k.states(X).data), tuple)
+    assert fidelity._real_form(states.kind, states.data) is states.data
     np.testing.assert_allclose(k(X), once[0], atol=1e-7)
     np.testing.assert_allclose(k(X, Y), once[1], atol=1e-7)
 
