@@ -157,6 +157,10 @@ def test_svc_fit_and_predict_match_the_chunked_path(monkeypatch):
     fast = QuantumKernelSVC(FidelityKernel(ZZFeatureMap(3))).fit(X, y)
     monkeypatch.setattr(_fused, "MAX_ROWS", 0)
     slow = QuantumKernelSVC(FidelityKernel(ZZFeatureMap(3))).fit(X, y)
-    # The Gram matrices differ by float32 rounding (1e-6); libsvm stops at tol=1e-3.
-    np.testing.assert_array_equal(fast.predict(X), slow.predict(X))
-    np.testing.assert_allclose(fast.decision_function(X), slow.decision_function(X), atol=5e-3)
+    # The Gram matrices differ by float32 rounding (1e-6); libsvm stops at tol=1e-3, so
+    # the decision functions agree to a few 1e-3 and the labels wherever the margin is wider.
+    margin = slow.decision_function(X)
+    np.testing.assert_allclose(fast.decision_function(X), margin, atol=5e-3)
+    clear = np.abs(margin) > 5e-3
+    assert clear.sum() >= 50
+    np.testing.assert_array_equal(fast.predict(X)[clear], slow.predict(X)[clear])
