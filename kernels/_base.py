@@ -212,7 +212,7 @@ class QuantumKernel(Params):
         raise NotImplementedError
 
     def _fused_gram(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray | None:
-        """The Gram matrix by a one-program path for small problems, or ``None`` where the
+        """The Gram matrix by a whole-matrix path for small problems, or ``None`` where the
         kernel has none (then :meth:`states` and :meth:`gram` compute it)."""
         return None
 

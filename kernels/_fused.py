@@ -1,10 +1,10 @@
-r"""The whole exact fidelity Gram matrix of a small problem as one compiled program.
+r"""The whole exact fidelity Gram matrix of a small problem in two compiled programs.
 
 For a few hundred points of up to about 12 qubits, the chunked path (state
 chunks, then Gram blocks, each its own program and transfer) spends more time
-dispatching and copying than computing. Here the states of every point, the
-products and the symmetrisation run in one program, with one transfer of the
-result: :math:`|\langle a_i|b_j\rangle|^2` from real matrix products of the
+dispatching and copying than computing. Here one program simulates the states
+of every point and one computes the products and the symmetrisation, with one
+transfer of the result: :math:`|\langle a_i|b_j\rangle|^2` from real matrix products of the
 states in pair form (real and imaginary parts, as the engine simulates them).
 
 * symmetric (:math:`K = k(X, X)`): with :math:`S = [a_r, a_i]`,
@@ -17,7 +17,7 @@ states in pair form (real and imaginary parts, as the engine simulates them).
 
 :func:`gram_of_states` runs the same products on states simulated before (the
 kernel estimators keep their training states), so ``QuantumKernelSVC`` and
-``FidelityKernel.gram`` take the one-program product too.
+``FidelityKernel.gram`` take the whole-matrix product too.
 
 The program compiles once per padded size of ``X`` (and ``Y``): rows are padded
 to one of eight sizes per factor of two. It is used only for statevector
@@ -146,14 +146,15 @@ def _finite(*states: jax.Array) -> jax.Array:
     return jnp.isfinite(sum(jnp.sum(s) for s in states))
 
 
+@jax.jit
+def _states(circuit: Circuit, x: jax.Array, w: jax.Array) -> tuple[jax.Array, jax.Array]:
+    a = _pair_states(circuit, x, w)
+    return a, _finite(a)
+
+
 @partial(jax.jit, static_argnames=("symmetric",))
-def _program(circuit: Circuit, xa: jax.Array, xb: jax.Array, w: jax.Array, *,
-             symmetric: bool) -> tuple[jax.Array, jax.Array]:
-    a = _pair_states(circuit, xa, w)
-    if symmetric:
-        return _symmetric(a), _finite(a)
-    b = _pair_states(circuit, xb, w)
-    return overlap_sq_pairs(a, b), _finite(a, b)
+def _pair_product(a: jax.Array, b: jax.Array | None, *, symmetric: bool) -> jax.Array:
+    return _symmetric(a) if symmetric else overlap_sq_pairs(a, b)
 
 
 def _pairs_of(states: jax.Array) -> jax.Array:
@@ -206,9 +207,15 @@ def fused_gram(circuit: Circuit, X: np.ndarray, Y: np.ndarray | None,
     check_memory(WORKSPACE_FACTOR * n_rows * 2**circuit.n_qubits * complex_dtype().itemsize,
                  f"the {circuit.n_qubits}-qubit statevectors of {n_rows} data points")
     w = jnp.zeros((0,), real_dtype()) if weights is None else jnp.asarray(weights)
-    xa = _padded(X)
-    xb = xa if Y is None else _padded(Y)
-    k, finite = _program(cast_matrices(circuit), xa, xb, w, symmetric=Y is None)
+    # States, then products: as one program XLA:CPU took 26-38 ms where the two take
+    # 24-25 ms (12 qubits, 400 points).
+    circuit = cast_matrices(circuit)
+    a, finite = _states(circuit, _padded(X), w)
+    b = None
+    if Y is not None:
+        b, finite_b = _states(circuit, _padded(Y), w)
+        finite = finite & finite_b
+    k = _pair_product(a, b, symmetric=Y is None)
     if not bool(finite):
         return None
     n_b = len(X) if Y is None else len(Y)

@@ -399,7 +399,7 @@ class FidelityKernel(QuantumKernel):
         return K
 
     def _fused_gram(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray | None:
-        """Exact statevector Gram matrices of a few hundred points in one program
+        """Exact statevector Gram matrices of a few hundred points as whole matrices
         (:mod:`qinspired.kernels._fused`); ``None`` where that path does not apply."""
         if (self._mode() != "state" or self._shots() is not None or self.mitigation is not None
                 or jax.process_count() > 1 or len(self._devices()) != 1):
