@@ -24,3 +24,25 @@ def median_time(fn: Callable[[], object], min_repeats: int = 3,
         if time.perf_counter() - start > budget_s:
             break
     return float(np.median(times)), len(times)
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], min_rounds: int = 3,
+                        budget_s: float = 10.0) -> tuple[dict[str, float], int]:
+    """Median wall time of each of several functions, timed in rounds of one call each.
+
+    Every round calls each function once, in the given order, so a change of load
+    on a shared machine reaches all of them alike and their ratios stay stable
+    (timed one after the other, a busy minute falls on one side of a ratio). Rounds
+    stop as :func:`median_time`'s repeats do. Returns the medians and the rounds.
+    """
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    start, rounds = time.perf_counter(), 0
+    while rounds < min_rounds or (time.perf_counter() - start < budget_s and rounds < 20):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        rounds += 1
+        if time.perf_counter() - start > budget_s:
+            break
+    return {name: float(np.median(t)) for name, t in times.items()}, rounds
