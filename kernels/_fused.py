@@ -4,8 +4,9 @@ For a few hundred points of up to about 12 qubits, the chunked path (state
 chunks, then Gram blocks, each its own program and transfer) spends more time
 dispatching and copying than computing. Here one program simulates the states
 of every point and one computes the products and the symmetrisation, with one
-transfer of the result: :math:`|\langle a_i|b_j\rangle|^2` from real matrix products of the
-states in pair form (real and imaginary parts, as the engine simulates them).
+transfer of the result: :math:`|\langle a_i|b_j\rangle|^2` from real matrix
+products of the states in pair form (real and imaginary parts, as the engine
+simulates them).
 
 * symmetric (:math:`K = k(X, X)`): with :math:`S = [a_r, a_i]`,
   :math:`\mathrm{Re}\,K^{(1)} = S S^T` and :math:`\mathrm{Im}\,K^{(1)} = M - M^T`
@@ -19,8 +20,8 @@ states in pair form (real and imaginary parts, as the engine simulates them).
 kernel estimators keep their training states), so ``QuantumKernelSVC`` and
 ``FidelityKernel.gram`` take the whole-matrix product too.
 
-The program compiles once per padded size of ``X`` (and ``Y``): rows are padded
-to one of eight sizes per factor of two. It is used only for statevector
+The programs compile once per padded size of ``X`` (and ``Y``): rows are padded
+to one of eight sizes per factor of two. The path is used only for statevector
 kernels without shots, on one device, for at most :data:`MAX_ROWS` padded rows
 whose states take at most :data:`MAX_STATE_BYTES`, and not for circuits that
 run as a pair scan (those compile once per structure through the chunked path).
