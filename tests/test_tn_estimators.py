@@ -156,6 +156,7 @@ def test_x64_fits_in_double_precision() -> None:
     (MPSClassifier, dict(solver="lbfgs"), "solver"),
     (TTNClassifier, dict(solver="sweep"), "solver"),
     (MPSRegressor, dict(learning_rate=0.0), "learning_rate"),
+    (MPSClassifier, dict(learning_rate="fast"), "learning_rate='fast' must be a positive"),
     (MPSRegressor, dict(early_stopping=True, validation_fraction=0.0), "validation_fraction"),
     (TTNRegressor, dict(svd_cutoff=1.0), "svd_cutoff"),
     (TTNRegressor, dict(tol=-1.0), "tol"),
@@ -166,17 +167,32 @@ def test_bad_parameters(cls, params, match) -> None:
         cls(**params).fit(X, y)
 
 
-def test_mps_classifier_learns_digits() -> None:
-    """64 sites, 10 classes: >= 0.95 test accuracy with the default model, 30 epochs."""
+@pytest.mark.parametrize("seed", [0, 4])
+def test_mps_classifier_learns_digits(seed) -> None:
+    """64 sites, 10 classes: >= 0.97 test accuracy with the default model, 30 epochs. At a
+    fixed step of 1e-2 seed 4 ended at 0.34 (eight seeds: 0.34-0.99); the automatic step
+    0.16 / 64 gave 0.98-0.998 over ten seeds."""
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0,
                                                         stratify=y)
     start = time.perf_counter()
-    clf = MPSClassifier(max_iter=30, random_state=0).fit(X_train, y_train)
+    clf = MPSClassifier(max_iter=30, random_state=seed).fit(X_train, y_train)
     elapsed = time.perf_counter() - start
     accuracy = clf.score(X_test, y_test)
     print(f"digits: MPS test accuracy {accuracy:.4f}, fit {elapsed:.1f} s")
-    assert accuracy >= 0.95
+    assert clf.learning_rate_ == 0.16 / 64
+    assert accuracy >= 0.97
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_automatic_learning_rate_follows_the_chain_length() -> None:
+    X, y = _blobs(n=40)
+    assert MPSClassifier(max_iter=2).fit(X, y).learning_rate_ == 1e-2
+    wide = np.tile(X, (1, 8))
+    assert MPSClassifier(max_iter=2).fit(wide, y).learning_rate_ == 0.16 / wide.shape[1]
+    assert TTNClassifier(max_iter=2).fit(wide, y).learning_rate_ == 1e-2
+    assert MPSClassifier(max_iter=1, solver="sweep").fit(wide, y).learning_rate_ == 1e-2
+    assert MPSClassifier(max_iter=2, learning_rate=0.03).fit(wide, y).learning_rate_ == 0.03
 
 
 def test_ttn_classifier_learns_breast_cancer() -> None:

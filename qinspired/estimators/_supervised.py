@@ -17,7 +17,7 @@ outputs ``(n_samples, n_outputs)`` (class scores, or standardised targets).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
@@ -42,9 +42,16 @@ class SupervisedEstimator(BaseEstimator):
         """Validated ``X`` -> raw model outputs, shape ``(n_samples, n_outputs)``."""
         raise NotImplementedError
 
+    #: Whether ``learning_rate="auto"`` is accepted (resolved by the subclass at fit time).
+    _auto_learning_rate: ClassVar[bool] = False
+
     def _check_training_params(self, epochs_name: str, epochs: Any) -> None:
         owner = type(self).__name__
-        check_real(owner, "learning_rate", self.learning_rate, positive=True)
+        if not (self._auto_learning_rate and isinstance(self.learning_rate, str)):
+            check_real(owner, "learning_rate", self.learning_rate, positive=True)
+        elif self.learning_rate != "auto":
+            raise ValueError(f"{owner}: learning_rate={self.learning_rate!r} must be a positive "
+                             "number or 'auto'")
         check_int(owner, epochs_name, epochs, 1)
         check_int(owner, "batch_size", self.batch_size, 1)
         check_int(owner, "n_iter_no_change", self.n_iter_no_change, 1)
@@ -52,11 +59,13 @@ class SupervisedEstimator(BaseEstimator):
             raise ValueError(f"{owner}: tol={self.tol!r} must be >= 0")
 
     def _train_adam(self, loss_fn: Any, params: Any, X: Any, Y: Any, *, epochs: int,
-                    key: jax.Array, score_fn: Any = None,
-                    steps_per_call: int | None = None) -> TrainResult:
-        """Minibatch Adam with the estimator's stopping rule (see ``early_stopping``)."""
+                    key: jax.Array, score_fn: Any = None, steps_per_call: int | None = None,
+                    learning_rate: float | None = None) -> TrainResult:
+        """Minibatch Adam with the estimator's stopping rule (see ``early_stopping``), at
+        ``learning_rate`` (default: the estimator's)."""
+        step = self.learning_rate if learning_rate is None else learning_rate
         return train(
-            loss_fn, params, X, Y, optimizer=make_optimizer("adam", self.learning_rate),
+            loss_fn, params, X, Y, optimizer=make_optimizer("adam", step),
             epochs=epochs, batch_size=self.batch_size, key=key,
             validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
             early_stopping=True, n_iter_no_change=self.n_iter_no_change, tol=self.tol,

@@ -112,6 +112,7 @@ class TensorNetworkBase(SupervisedEstimator):
     #: "mps" or "ttn", set by the public classes.
     _architecture: ClassVar[str] = ""
     _score: ClassVar[Any] = None
+    _auto_learning_rate = True
 
     def __init__(
         self,
@@ -120,7 +121,7 @@ class TensorNetworkBase(SupervisedEstimator):
         local_map: str = "trigonometric",
         local_dim: int = 2,
         solver: str = "adam",
-        learning_rate: float = 1e-2,
+        learning_rate: float | str = "auto",
         max_iter: int = 200,
         batch_size: int = 32,
         validation_fraction: float = 0.1,
@@ -166,6 +167,22 @@ class TensorNetworkBase(SupervisedEstimator):
                 owner, "validation_fraction", self.validation_fraction) < 1.0:
             raise ValueError(f"{owner}: validation_fraction={self.validation_fraction!r} must "
                              "be in (0, 1) with early_stopping")
+
+    def _step_size(self, n_sites: int, sweep: bool) -> float:
+        """``learning_rate``, with ``"auto"`` resolved for ``n_sites`` features.
+
+        An Adam step moves every tensor by about the step size, and an MPS output is a
+        product over all its sites, so its relative change grows with the chain: a
+        64-site digits model at 1e-2 ended between 0.86 and 0.97 test accuracy over
+        eight seeds, at 0.16 / 64 between 0.987 and 0.996. ``"auto"`` is
+        ``min(1e-2, 0.16 / n_sites)`` for Adam on an MPS and 1e-2 for a TTN (depth
+        ``log2 n``; 0.99 on digits at 1e-2) and for the sweeps (one bond at a time).
+        """
+        if self.learning_rate != "auto":
+            return float(self.learning_rate)
+        if self._architecture == "mps" and not sweep:
+            return min(1e-2, 0.16 / n_sites)
+        return 1e-2
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return np.clip((X - self.data_min_) / self.data_range_, 0.0, 1.0)
@@ -228,6 +245,7 @@ class TensorNetworkBase(SupervisedEstimator):
         key_init, key_train = jax.random.split(as_key(seed))
         n_sites, d = X.shape[1], self.local_dim
         sweep = self.solver.lower() == "sweep"
+        self.learning_rate_ = self._step_size(n_sites, sweep and n_sites >= 2)
         if self._architecture == "mps":
             # The sweeps grow the bonds from 1 and start with the label on site 0.
             model = init_labelled_mps(key_init, n_sites, d, n_out,
@@ -240,7 +258,7 @@ class TensorNetworkBase(SupervisedEstimator):
         if sweep and n_sites >= 2:
             result = sweep_fit(
                 self._loss_fn(), model, phi, targets, max_bond=self.bond_dim,
-                cutoff=self.svd_cutoff, learning_rate=self.learning_rate,
+                cutoff=self.svd_cutoff, learning_rate=self.learning_rate_,
                 n_sweeps=self.max_iter, batch_size=self.batch_size, key=key_train,
                 verbose=bool(self.verbose))
             scores, self.truncation_error_ = [], result.truncation_error
@@ -255,7 +273,8 @@ class TensorNetworkBase(SupervisedEstimator):
                 model = StackedLabelledMPS.from_labelled(model)
             result = self._train_adam(self._loss_fn(), model, phi, targets,
                                       epochs=self.max_iter, key=key_train,
-                                      score_fn=type(self)._score, steps_per_call=_STEPS_PER_CALL)
+                                      score_fn=type(self)._score, steps_per_call=_STEPS_PER_CALL,
+                                      learning_rate=self.learning_rate_)
             scores, self.truncation_error_ = result.validation_scores, None
         fitted = result.params
         if isinstance(fitted, StackedLabelledMPS):
@@ -285,7 +304,7 @@ class ClassifierImpl(TensorNetworkBase, SupervisedClassifier):
         local_map: str = "trigonometric",
         local_dim: int = 2,
         solver: str = "adam",
-        learning_rate: float = 1e-2,
+        learning_rate: float | str = "auto",
         max_iter: int = 200,
         batch_size: int = 32,
         validation_fraction: float = 0.1,

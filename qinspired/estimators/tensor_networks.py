@@ -68,8 +68,11 @@ _PARAMETERS = """
     solver : {"adam", "sweep"}, default="adam"
         Gradient training of all tensors, or (MPS only) DMRG-like two-site sweeps
         with adaptive bond dimensions.
-    learning_rate : float, default=1e-2
-        Adam step size (also of the bond updates of the sweeps).
+    learning_rate : float or "auto", default="auto"
+        Adam step size (also of the bond updates of the sweeps). ``"auto"``:
+        ``min(1e-2, 0.16 / n_features)`` for Adam on an MPS (an MPS output is a
+        product over all its sites, so long chains need smaller steps), 1e-2 for
+        a TTN and for the sweeps; the value used is ``learning_rate_``.
     max_iter : int, default=200
         Maximal number of epochs (``"adam"``) or of sweeps (``"sweep"``).
     batch_size : int, default=32
@@ -116,6 +119,8 @@ _ATTRIBUTES = """
         Best of ``validation_scores_``.
     n_iter_ : int
         Epochs (sweeps) run.
+    learning_rate_ : float
+        The step size used (``learning_rate`` with ``"auto"`` resolved).
     truncation_error_ : float or None
         Relative SVD truncation error of the last sweep (``"sweep"``), else None.
     data_min_, data_range_ : numpy.ndarray of shape (n_features,)
@@ -158,8 +163,8 @@ class MPSClassifier(ClassifierMixin, ClassifierImpl):
         \qquad p(\ell \mid \mathbf{x}) = \mathrm{softmax}_\ell f(\mathbf{x}),
 
     trained with cross-entropy. The contraction of a batch costs
-    :math:`O(n\, d\, \chi^2)` per sample and is normalised site by site, so it
-    is stable at hundreds of features.
+    :math:`O(n\, d\, \chi^2)` per sample and is normalised every site (every
+    pair of sites for ``local_dim=2``), so it is stable at hundreds of features.
     """ + _CLASSIFIER_PARAMETERS + _ATTRIBUTES.format(tensors=_MPS_TENSORS) + """
     classes_ : numpy.ndarray
         The class labels.

