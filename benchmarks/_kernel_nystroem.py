@@ -40,7 +40,7 @@ from sklearn.svm import LinearSVC
 
 from qinspired import QuantumFourierFeatures, QuantumKernelSVC, QuantumNystroem
 from qinspired.datasets import make_hidden_manifold
-from qinspired.feature_maps import AngleEncoding, ZZFeatureMap
+from qinspired.feature_maps import AngleEncoding, HardwareEfficientEncoding, ZZFeatureMap
 from qinspired.kernels import FidelityKernel
 
 N_FEATURES = 8
@@ -145,6 +145,7 @@ def run_tradeoff(args) -> list[dict]:
                     AngleEncoding(N_FEATURES, feature_scale=1.0), n_components=m,
                     random_state=args.seed), LinearSVC()]),
                 "rff-hee": _angles([QuantumFourierFeatures(
+                    HardwareEfficientEncoding(N_FEATURES, n_layers=2, feature_scale=1.0),
                     n_components=m, random_state=args.seed), LinearSVC()]),
             }
             for name, model in methods.items():

@@ -171,7 +171,7 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in [
                     "dimension 4 (below exact from 6 qubits)"),
     ModelSpec("fourier_features", "quantum-inspired",
               lambda d, seed: make_pipeline(_angles(), QuantumFourierFeatures(
-                  HardwareEfficientEncoding(d, n_layers=2), n_components=200,
+                  HardwareEfficientEncoding(d, n_layers=2, feature_scale=1.0), n_components=200,
                   random_state=seed), RidgeClassifier()),
               {"ridgeclassifier__alpha": [1e-3, 1e-1, 10.0]},
               about="random Fourier features of a re-uploading circuit, ridge classifier"),

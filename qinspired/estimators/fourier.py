@@ -51,9 +51,12 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     so a linear model on :math:`\phi` (ridge regression, a linear SVM) is a
     classical surrogate of the variational circuit, trained without simulating
-    it [1]_. The data are used as the circuit reads them: scale them to the
-    range the circuit expects (for rotation encodings, e.g. ``[0, pi]``) or set
-    the feature map's ``feature_scale``.
+    it [1]_. The data are read as the feature map reads them: ``fit`` fits a
+    copy of the map on the training data, so a map with ``feature_scale="auto"``
+    (the default one included) standardises every feature with the training
+    statistics, and raw, standardised and min-max scaled data give the same
+    model; a numeric ``feature_scale`` takes the data as given (scale them to
+    the range the circuit expects, e.g. ``[0, pi]`` for rotations).
 
     Parameters
     ----------
@@ -61,8 +64,11 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         The encoding whose spectrum is sampled; its trainable gates do not
         matter, only the angles that read data. ``None`` (the default) uses
         ``HardwareEfficientEncoding(n_features_in_, n_layers=2)``: two
-        re-uploaded :math:`R_Y(x_j)` per feature, frequencies
-        :math:`\{-2, \dots, 2\}` in every feature. Its number of features must
+        re-uploaded :math:`R_Y(u_j)` per feature, frequencies
+        :math:`\{-2, \dots, 2\}` in every angle, with ``feature_scale="auto"``
+        (:math:`u_j` moves 0.3 rad per training standard deviation of
+        :math:`x_j`; on standardised wine data, a logistic regression on the
+        features scored 0.70 when the map read the data as given). Its number of features must
         equal that of ``X``; product encodings (ZZ, IQP) are rejected.
     n_components : int, default 100
         Number :math:`D` of frequency vectors; the output has ``2 * D`` columns.
@@ -76,7 +82,8 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     Attributes
     ----------
     feature_map_ : FeatureMap or Circuit
-        The encoding used (a copy of ``feature_map``, or the default).
+        The encoding used (a copy of ``feature_map``, or the default), fitted on
+        the training data.
     frequencies_ : numpy.ndarray, shape (n_components, n_features_in_)
         The sampled frequency vectors :math:`\omega_k`.
     n_features_in_ : int
@@ -125,8 +132,9 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.sampling = sampling
         self.random_state = random_state
 
-    def _encoding(self, n_features: int) -> tuple[Any, tuple[np.ndarray, ...]]:
-        """The feature map to use and its encoding coefficients."""
+    def _encoding(self, X: np.ndarray) -> tuple[Any, tuple[np.ndarray, ...]]:
+        """The feature map to use, fitted on ``X``, and its encoding coefficients."""
+        n_features = X.shape[1]
         fm = self.feature_map
         if fm is None:
             fm = HardwareEfficientEncoding(n_features, n_layers=2)
@@ -137,6 +145,8 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "QuantumFourierFeatures: feature_map must be None, a FeatureMap or a Circuit, "
                 f"got {type(fm).__name__}"
             )
+        if isinstance(fm, FeatureMap) and getattr(fm, "n_features", n_features) == n_features:
+            fm.fit(X)   # fixes feature_scale="auto" from the training data
         coefficients = pauli_encoding_coefficients(fm)
         if len(coefficients) != n_features:
             raise ValueError(
@@ -151,7 +161,8 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
-            Training data; only its number of features is used.
+            Training data: its number of features, and the statistics that fix a
+            feature map's ``feature_scale="auto"``.
         y : ignored
             Present for API consistency.
 
@@ -162,7 +173,7 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X = validate_data(self, X, dtype=_DTYPES)
         n_components = check_int("QuantumFourierFeatures", "n_components", self.n_components, 1)
         sampling = check_choice("QuantumFourierFeatures", "sampling", self.sampling, SAMPLINGS)
-        feature_map, coefficients = self._encoding(X.shape[1])
+        feature_map, coefficients = self._encoding(X)
         seed, key = fit_key(self.random_state)
         frequencies = sample_frequencies(key, coefficients, n_components, sampling)
         self.feature_map_ = feature_map
