@@ -68,8 +68,9 @@ class QuantumFourierFeatures(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         :math:`\{-2, \dots, 2\}` in every angle, with ``feature_scale="auto"``
         (:math:`u_j` moves 0.3 rad per training standard deviation of
         :math:`x_j`; on standardised wine data, a logistic regression on the
-        features scored 0.70 when the map read the data as given). Its number of features must
-        equal that of ``X``; product encodings (ZZ, IQP) are rejected.
+        features scored 0.70 when the map read the data as given). Its number
+        of features must equal that of ``X``; product encodings (ZZ, IQP) are
+        rejected.
     n_components : int, default 100
         Number :math:`D` of frequency vectors; the output has ``2 * D`` columns.
     sampling : {"tree", "distinct"}, default "tree"
