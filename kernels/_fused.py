@@ -52,7 +52,7 @@ from qinspired.circuits._engine.plan import plan
 from qinspired.circuits.circuit import Circuit
 
 __all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "gram_of_states",
-           "overlap_sq_pairs", "product_fits", "squared_norms"]
+           "overlap_sq_pairs", "overlap_sq_parts", "product_fits", "squared_norms"]
 
 MAX_ROWS = 1024
 """Most padded rows (of ``X``, and of ``Y``) the fused program takes."""
@@ -80,16 +80,23 @@ def _pair_states(circuit: Circuit, x: jax.Array, w: jax.Array) -> jax.Array:
     return jax.vmap(one)(x)
 
 
-def overlap_sq_pairs(a: jax.Array, b: jax.Array) -> jax.Array:
-    r""":math:`|\langle a_i|b_j\rangle|^2` of pair-form states from three real products
-    (:math:`t_1 = a_r b_r^T`, :math:`t_2 = a_i b_i^T`, :math:`t_3 = (a_r - a_i)(b_r + b_i)^T`:
-    real part :math:`t_1 + t_2`, imaginary part :math:`t_3 - t_1 + t_2`)."""
-    ar, ai, br, bi = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+def overlap_sq_parts(a: tuple[jax.Array, jax.Array], b: tuple[jax.Array, jax.Array]
+                     ) -> jax.Array:
+    r""":math:`|\langle a_i|b_j\rangle|^2` from the real and imaginary parts ``(a_r, a_i)``
+    and ``(b_r, b_i)`` by three real products (:math:`t_1 = a_r b_r^T`, :math:`t_2 = a_i
+    b_i^T`, :math:`t_3 = (a_r - a_i)(b_r + b_i)^T`: real part :math:`t_1 + t_2`, imaginary
+    part :math:`t_3 - t_1 + t_2`), instead of the four of the plain real form."""
+    (ar, ai), (br, bi) = a, b
     t1 = jnp.matmul(ar, br.T, precision=_HIGHEST)
     t2 = jnp.matmul(ai, bi.T, precision=_HIGHEST)
     t3 = jnp.matmul(ar - ai, (br + bi).T, precision=_HIGHEST)
     re, im = t1 + t2, t3 - t1 + t2
     return re * re + im * im
+
+
+def overlap_sq_pairs(a: jax.Array, b: jax.Array) -> jax.Array:
+    """:func:`overlap_sq_parts` of states in pair form ``(N, 2, d)``."""
+    return overlap_sq_parts((a[:, 0], a[:, 1]), (b[:, 0], b[:, 1]))
 
 
 def squared_norms(states: jax.Array) -> jax.Array:
