@@ -85,7 +85,7 @@ def test_same_random_state_same_model(cls) -> None:
 
 
 def _step_programs() -> int:
-    return training._scan_steps_tuned._cache_size() + training._scan_steps_plain._cache_size()
+    return training.train_steps._cache_size()
 
 
 def test_refits_and_predictions_reuse_compiled_code() -> None:
