@@ -39,6 +39,15 @@ normalised after every step and the logarithms of the norms are summed, so
 nothing under- or overflows at any number of sites; the model output is the
 rescaled centre contraction :math:`f = \hat f\, e^{\log s}`.
 
+Differentiation treats the norms as constants (``stop_gradient``). That is
+exact for :math:`f`: it is linear in each environment, so dividing by any
+constant and multiplying :math:`e^{\log s}` back leaves it, and its derivative,
+unchanged; the backward pass then carries no norm derivatives (the 64-site
+digits training step took 117 instead of 130 us). Derivatives of any function
+of :math:`f` (or of :math:`\log|\hat f| + \log s`) are exact; those of
+:math:`\hat f` or :math:`\log s` alone are of that split with the scales held
+fixed.
+
 Initialisation
 --------------
 :func:`init_labelled_mps` starts near the reference product state: every site
@@ -228,7 +237,7 @@ def init_labelled_mps(key: jax.Array, n_sites: int, local_dim: int, n_outputs: i
 
 
 def _normalise(env: jax.Array, log: jax.Array) -> tuple[jax.Array, jax.Array]:
-    nrm = jnp.linalg.norm(env, axis=1)
+    nrm = jax.lax.stop_gradient(jnp.linalg.norm(env, axis=1))   # constants: see the module notes
     nrm = jnp.where(nrm > 0, nrm, 1.0)
     return env / nrm[:, None], log + jnp.log(nrm)
 
@@ -294,7 +303,7 @@ def _absorb_both(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.
     a, p = site
     t = jnp.einsum("kba,kasc->kbsc", env, a)
     env = jnp.einsum("kbsc,kbs->kbc", t, p)
-    nrm = jnp.linalg.norm(env, axis=2)
+    nrm = jax.lax.stop_gradient(jnp.linalg.norm(env, axis=2))
     nrm = jnp.where(nrm > 0, nrm, 1.0)
     return (env / nrm[..., None], log + jnp.log(nrm)), None
 
@@ -390,7 +399,9 @@ def contract_labelled(model: LabelledMPS, phi: jax.Array) -> tuple[jax.Array, ja
     out : jax.Array, shape (batch, n_outputs)
         The centre contracted with the *normalised* left and right environments.
     log_scale : jax.Array, shape (batch,)
-        Sum of the logarithms of the environment norms.
+        Sum of the logarithms of the environment norms, constants to
+        differentiation: derivatives of ``out * exp(log_scale)`` are exact (see
+        the module notes).
     """
     phi = _check_phi(phi, model.n_sites, model.local_dim)
     c, d, dtype = model.center, model.local_dim, model.tensors[0].dtype

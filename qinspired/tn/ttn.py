@@ -21,7 +21,9 @@ neutral).
 
 As for the MPS (:mod:`qinspired.tn.mps_model`), every node output is
 normalised and the logarithms of the norms are summed, so the contraction is
-stable at any depth: the model output is :math:`f = \hat f\, e^{\log s}`.
+stable at any depth: the model output is :math:`f = \hat f\, e^{\log s}`,
+and differentiation treats the norms as constants (exact for :math:`f`, which
+is linear in every node output; see the MPS notes).
 :func:`init_ttn` starts at the reference product state with every node an
 *additive identity* (:math:`T(u, v) \approx u + v - e_0` around the reference
 direction, so the deviation of every leaf reaches the root undamped at any
@@ -216,7 +218,9 @@ def contract_ttn(model: TTN, phi: jax.Array) -> tuple[jax.Array, jax.Array]:
     out : jax.Array, shape (batch, n_outputs)
         The root contracted with its normalised children.
     log_scale : jax.Array, shape (batch,)
-        Sum over all non-root nodes of the logarithms of their output norms.
+        Sum over all non-root nodes of the logarithms of their output norms,
+        constants to differentiation (derivatives of ``out * exp(log_scale)``
+        are exact).
     """
     phi = jnp.asarray(phi)
     if phi.ndim != 3 or phi.shape[1:] != (model.n_sites, model.local_dim):
@@ -234,7 +238,7 @@ def contract_ttn(model: TTN, phi: jax.Array) -> tuple[jax.Array, jax.Array]:
         u, v = x[:, 0::2], x[:, 1::2]
         x = jnp.einsum("bmjk,bmj->bmk", jnp.einsum("bmi,mijk->bmjk", u, t), v)
         if l < model.depth - 1:
-            nrm = jnp.linalg.norm(x, axis=2)
+            nrm = jax.lax.stop_gradient(jnp.linalg.norm(x, axis=2))
             nrm = jnp.where(nrm > 0, nrm, 1.0)
             x = x / nrm[..., None]
             log = log + jnp.sum(jnp.log(nrm), axis=1)
