@@ -237,9 +237,10 @@ def init_labelled_mps(key: jax.Array, n_sites: int, local_dim: int, n_outputs: i
 
 
 def _normalise(env: jax.Array, log: jax.Array) -> tuple[jax.Array, jax.Array]:
-    nrm = jax.lax.stop_gradient(jnp.linalg.norm(env, axis=1))   # constants: see the module notes
+    """``env`` (..., chi) over its norms, which are added to ``log`` (...) as logarithms."""
+    nrm = jax.lax.stop_gradient(jnp.linalg.norm(env, axis=-1))  # constants: see the module notes
     nrm = jnp.where(nrm > 0, nrm, 1.0)
-    return env / nrm[:, None], log + jnp.log(nrm)
+    return env / nrm[..., None], log + jnp.log(nrm)
 
 
 def _stacked(tensors: Sequence[jax.Array], chi: int, d: int, dtype) -> jax.Array:
@@ -302,10 +303,7 @@ def _absorb_both(carry: tuple[jax.Array, jax.Array], site: tuple[jax.Array, jax.
     env, log = carry
     a, p = site
     t = jnp.einsum("kba,kasc->kbsc", env, a)
-    env = jnp.einsum("kbsc,kbs->kbc", t, p)
-    nrm = jax.lax.stop_gradient(jnp.linalg.norm(env, axis=2))
-    nrm = jnp.where(nrm > 0, nrm, 1.0)
-    return (env / nrm[..., None], log + jnp.log(nrm)), None
+    return _normalise(jnp.einsum("kbsc,kbs->kbc", t, p), log), None
 
 
 def _merge_pairs(sites: jax.Array, p: jax.Array) -> tuple[jax.Array, jax.Array]:
