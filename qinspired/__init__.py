@@ -58,6 +58,7 @@ _map_checkout_kernels()
 from qinspired.circuits import (
     Circuit,
     CircuitBuilder,
+    SimulationTooLargeError,
     circuit_to_tensornetwork,
     expval,
     feature,
@@ -146,6 +147,7 @@ __all__ = [
     "QuantumKernelSVC",
     "QuantumKernelSVR",
     "QuantumNystroem",
+    "SimulationTooLargeError",
     "TTNClassifier",
     "TTNRegressor",
     "VariationalCircuitClassifier",

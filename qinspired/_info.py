@@ -26,12 +26,21 @@ _CORE_DISTRIBUTIONS: dict[str, str] = {
     "tensornetwork": "tensornetwork-ng",
 }
 
+# The packages of pyproject.toml's extras, grouped by extra (peers, peers-squlearn, bench,
+# skops, mlflow, gpu), without the test-only tools of the `test` extra.
 _OPTIONAL_DISTRIBUTIONS: tuple[str, ...] = (
     "qiskit",
     "qiskit-machine-learning",
+    "qiskit-aer",
     "pennylane",
+    "tn4ml",
+    "squlearn",
+    "qulacs",
     "matplotlib",
+    "tabulate",
+    "skops",
     "mlflow",
+    "jax-cuda12-plugin",
 )
 
 _WIDTH = 28  # column where values start in format_info
@@ -96,8 +105,10 @@ def info() -> dict[str, object]:
         ``x64_enabled``
             Whether JAX's 64-bit mode is on (read, never changed).
         ``optional``
-            ``{name: version or None}`` for the optional packages qiskit,
-            qiskit-machine-learning, pennylane, matplotlib and mlflow.
+            ``{name: version or None}`` for the packages of the optional extras:
+            qiskit, qiskit-machine-learning, qiskit-aer, pennylane, tn4ml (``peers``),
+            squlearn, qulacs (``peers-squlearn``), matplotlib, tabulate (``bench``),
+            skops, mlflow and jax-cuda12-plugin (``gpu``).
         ``jax_error``
             None, or the error raised while querying JAX.
 

@@ -211,8 +211,23 @@ def test_cli_info_json(capsys: pytest.CaptureFixture[str]) -> None:
     }
     assert report["versions"]["jax"] == jax.__version__
     assert set(report["optional"]) == {
-        "qiskit", "qiskit-machine-learning", "pennylane", "matplotlib", "mlflow",
+        "qiskit", "qiskit-machine-learning", "qiskit-aer", "pennylane", "tn4ml", "squlearn",
+        "qulacs", "matplotlib", "tabulate", "skops", "mlflow", "jax-cuda12-plugin",
     }
+
+
+def test_info_reports_the_packages_of_every_extra() -> None:
+    # Every extra but `test` (test-only tools) and `all` (the union); `jax[cuda12]` is
+    # installed as the jax-cuda12-plugin distribution.
+    renamed = {"jax[cuda12]": "jax-cuda12-plugin"}
+    expected: set[str] = set()
+    for extra, requirements in PYPROJECT["project"]["optional-dependencies"].items():
+        if extra in {"test", "all"}:
+            continue
+        for requirement in requirements:
+            name = re.match(r"[A-Za-z0-9._-]+(\[[^]]*\])?", requirement).group(0)
+            expected.add(renamed.get(name, name).lower().replace("_", "-"))
+    assert set(qinspired.info()["optional"]) == expected
 
 
 def test_info_function_matches_cli() -> None:

@@ -13,6 +13,7 @@ Qubit-ordering convention (used everywhere in qinspired): wire 0 is the
 the least significant bit); PennyLane uses ours.
 """
 
+from qinspired._validation import SimulationTooLargeError
 from qinspired.circuits import channels
 from qinspired.circuits.ansatz import (
     ANSATZE,
@@ -101,6 +102,7 @@ __all__ = [
     "PauliSum",
     "QasmError",
     "ReadoutError",
+    "SimulationTooLargeError",
     "VariationalHead",
     "VariationalModel",
     "apply_ansatz",

@@ -353,7 +353,7 @@ def density_matrix(
     ------
     ValueError
         For invalid inputs or channels, or a simulation that does not fit in
-        memory (:class:`~qinspired._validation.SimulationTooLargeError`).
+        memory (:class:`~qinspired.SimulationTooLargeError`).
 
     Notes
     -----

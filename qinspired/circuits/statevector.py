@@ -122,7 +122,7 @@ def statevector(
     ValueError
         For NaN/inf data, a wrong number of features or weights, or a
         simulation that does not fit in device memory
-        (:class:`~qinspired._validation.SimulationTooLargeError`).
+        (:class:`~qinspired.SimulationTooLargeError`).
 
     Notes
     -----

@@ -261,7 +261,7 @@ class VariationalModel:
 
         Raises
         ------
-        qinspired._validation.SimulationTooLargeError
+        qinspired.SimulationTooLargeError
             Naming ``owner``, the simulation and the batch.
         """
         n = self.circuit.n_qubits

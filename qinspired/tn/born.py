@@ -238,15 +238,16 @@ def born_log_likelihood(mps: MPS, phi: jax.Array, gram: jax.Array) -> jax.Array:
     Examples
     --------
     A bond-dimension-1 MPS with orthonormal local vectors is the uniform
-    density (``log p = 0``) when its sites are ``e_0``:
+    density (``p = 1``, ``log p = 0``) when its sites are ``e_0``:
 
     >>> import jax.numpy as jnp
     >>> from qinspired.tn.local_maps import apply_local_map
     >>> from qinspired.tn.mps import product_mps
     >>> mps = product_mps([jnp.array([2.0, 0.0, 0.0])] * 3)
     >>> phi = apply_local_map(jnp.array([[0.1, 0.5, 0.9]]), "legendre", 3)
-    >>> [round(float(v), 5) for v in born_log_likelihood(mps, phi, local_gram("legendre", 3))]
-    [0.0]
+    >>> log_p = born_log_likelihood(mps, phi, local_gram("legendre", 3))
+    >>> [round(float(jnp.exp(v)), 5) for v in log_p]
+    [1.0]
     """
     return log_amplitudes(mps, phi) - log_normaliser(mps, gram)
 
