@@ -60,14 +60,17 @@ class SupervisedEstimator(BaseEstimator):
 
     def _train_adam(self, loss_fn: Any, params: Any, X: Any, Y: Any, *, epochs: int,
                     key: jax.Array, score_fn: Any = None, steps_per_call: int | None = None,
-                    learning_rate: float | None = None) -> TrainResult:
+                    learning_rate: float | None = None,
+                    early_stopping: bool | None = None) -> TrainResult:
         """Minibatch Adam with the estimator's stopping rule (see ``early_stopping``), at
-        ``learning_rate`` (default: the estimator's)."""
+        ``learning_rate`` (default: the estimator's); ``early_stopping`` is the rule as the
+        subclass resolved it (default: the estimator's parameter)."""
         step = self.learning_rate if learning_rate is None else learning_rate
+        held_out = self.early_stopping if early_stopping is None else early_stopping
         return train(
             loss_fn, params, X, Y, optimizer=make_optimizer("adam", step),
             epochs=epochs, batch_size=self.batch_size, key=key,
-            validation_fraction=self.validation_fraction if self.early_stopping else 0.0,
+            validation_fraction=self.validation_fraction if held_out else 0.0,
             early_stopping=True, n_iter_no_change=self.n_iter_no_change, tol=self.tol,
             score_fn=score_fn, verbose=bool(self.verbose), warning_category=ConvergenceWarning,
             steps_per_call=steps_per_call)
