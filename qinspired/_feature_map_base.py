@@ -203,6 +203,28 @@ class FeatureMap(Params):
         coef, offset = self._affine(j)
         return Factor("x", j, sign * coef, shift + sign * offset)
 
+    def _check_loaded_state(self) -> None:
+        """Check a map read from a model file (see :func:`qinspired.load`).
+
+        The cached circuits are dropped (they are rebuilt from the parameters,
+        never trusted from a file), the parameters are checked, and the fitted
+        statistics must be finite, one per feature, with positive deviations.
+        """
+        for key in ("_circuit_cache", "_standard_map"):
+            self.__dict__.pop(key, None)
+        self._check()
+        if "feature_scale_" not in self.__dict__:
+            return
+        n = int(self.n_features)
+        mean = np.asarray(self.__dict__.get("feature_mean_"), dtype=float)
+        std = np.asarray(self.__dict__.get("feature_std_"), dtype=float)
+        scale = self.feature_scale_
+        if (mean.shape != (n,) or std.shape != (n,) or not np.all(np.isfinite(mean))
+                or not np.all(np.isfinite(std)) or np.any(std <= 0)
+                or not isinstance(scale, (int, float)) or not 0 < scale < np.inf):
+            raise ValueError(f"{type(self).__name__}: the fitted feature statistics must be "
+                             f"{n} finite means and positive deviations and a positive scale")
+
     def validate(self) -> "FeatureMap":
         """Check the parameters (``ValueError`` naming the bad one); return ``self``."""
         self._check()

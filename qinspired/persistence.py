@@ -39,13 +39,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import os
 import pickle
 import re
 import secrets
+import stat
 import time
 import warnings
+import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal, Sequence
@@ -61,6 +64,10 @@ _MAC_BYTES = _DIGEST_BYTES = 32
 _NO_MAC = bytes(_MAC_BYTES)
 _CHECKED_PACKAGES = ("qinspired", "jax", "scikit-learn")
 _STALE_TMP_SECONDS = 3600.0
+# A skops archive written by save() stores its members uncompressed; one that
+# expands to more than this many times its size (plus the slack) is refused.
+_MAX_EXPANSION = 4
+_EXPANSION_SLACK = 1 << 20
 
 #: The classes of qinspired that a skops file of a qinspired estimator names, one
 #: by one: the estimators, what they hold (feature maps, kernels, circuits, noise
@@ -161,8 +168,45 @@ def _skops() -> Any:
     return sio
 
 
+def _check_host_memory(n_bytes: int, what: str) -> None:
+    """:class:`ModelFileError` when ``n_bytes`` exceed the host's available memory."""
+    import jax
+
+    from qinspired._validation import SimulationTooLargeError, check_memory
+
+    try:
+        check_memory(n_bytes, what, jax.devices("cpu")[0],
+                     advice="load it on a machine with more memory")
+    except SimulationTooLargeError as exc:
+        raise ModelFileError(str(exc)) from None
+
+
+def _check_archive(payload: bytes, path: Path) -> None:
+    """Refuse a skops archive that would expand far beyond its size or beyond the memory.
+
+    The sizes are those the archive declares; Python's ``zipfile`` never
+    inflates a member beyond its declared size. Reading an archive holds each
+    member and the array made from it, hence twice the total in the check.
+    """
+    from qinspired._validation import format_bytes
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ModelFileError(f"{path}: the skops payload is not a readable archive "
+                             f"({type(exc).__name__}: {exc})") from None
+    if total > _MAX_EXPANSION * len(payload) + _EXPANSION_SLACK:
+        raise ModelFileError(
+            f"{path}: the skops payload of {format_bytes(len(payload))} expands to "
+            f"{format_bytes(total)}; save() writes uncompressed archives, so this file was "
+            "made otherwise (a decompression bomb?); nothing was loaded")
+    _check_host_memory(2 * total, f"loading the skops payload of {path}")
+
+
 def _skops_loads(payload: bytes, trusted: Sequence[str], path: Path) -> Any:
     sio = _skops()
+    _check_archive(payload, path)
     try:
         named = set(sio.get_untrusted_types(data=payload))
     except Exception as exc:  # noqa: BLE001 - any failure to parse the archive is the file's
@@ -278,12 +322,28 @@ def _parse_header(raw: bytes, path: Path) -> dict[str, Any]:
                for k, v in header["versions"].items()):
         raise ModelFileError(f"{path}: the header field 'versions' must map names to "
                              "version strings")
+    shown = [header["estimator"], *header["versions"],
+             *(v for v in header["versions"].values() if v is not None)]
+    if not all(text.isprintable() for text in shown):
+        raise ModelFileError(f"{path}: the header's estimator or versions contain control "
+                             "characters (line breaks, terminal escapes)")
     return header
 
 
 def _read(path: Path, key: bytes | None) -> tuple[dict[str, Any], bytes, bool]:
-    """Header, payload, and whether the file was verified with ``key``."""
-    data = path.read_bytes()
+    """Header, payload, and whether the file was verified with ``key``.
+
+    The magic bytes are checked before the rest is read, and only a regular file
+    that fits in memory is read at all (not a device, a pipe or a folder).
+    """
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{path} is not a regular file")
+    with path.open("rb") as fh:
+        data = fh.read(len(_MAGIC))
+        if data == _MAGIC:
+            _check_host_memory(info.st_size, f"reading {path}")
+            data += fh.read()
     if data.startswith(_MAGIC_V1):
         raise ModelFileError(f"{path} is a model file of format 1, whose header is not "
                              "authenticated; this qinspired no longer reads it. Load it with "
@@ -385,9 +445,180 @@ def load(path: str | os.PathLike, *, key: bytes | None = None,
         warnings.warn(f"{p} was saved with other versions ({detail}); predictions may differ",
                       VersionMismatchWarning, stacklevel=2)
     if header["payload_format"] == "skops":
-        return _skops_loads(payload, trusted or (), p)
+        model = _skops_loads(payload, trusted or (), p)
+        held = f"{type(model).__module__}.{type(model).__qualname__}"
+        if held != header["estimator"]:
+            raise ModelFileError(f"{p}: the header says the file holds a "
+                                 f"{header['estimator']}, but its payload is a {held}; header "
+                                 "and payload do not belong together")
+    else:
+        try:
+            model = pickle.loads(payload)
+        except Exception as exc:  # noqa: BLE001 - whatever the pickle raises, the file is at fault
+            raise ModelFileError(f"{p}: the pickle payload cannot be loaded "
+                                 f"({type(exc).__name__}: {exc})") from exc
+    _check_loaded(model, p)
+    return model
+
+
+#: Most objects :func:`_check_loaded` visits in one model (a model holds a few hundred).
+_MAX_VISITS = 100_000
+
+
+def _reachable(model: Any) -> Any:
+    """Every object of qinspired or scikit-learn reachable from ``model``, once each.
+
+    Follows containers (lists, tuples, sets, dicts) and the attributes of
+    qinspired's and scikit-learn's objects; arrays and other leaves end a path.
+    """
+    seen: set[int] = set()
+    stack = [model]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if len(seen) > _MAX_VISITS:
+            raise ValueError(f"it holds more than {_MAX_VISITS} objects")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif type(item).__module__.split(".")[0] in ("qinspired", "sklearn"):
+            yield item
+            stack.extend(getattr(item, "__dict__", {}).values())
+
+
+def _check_libsvm(svm: Any) -> None:
+    """The fitted state of a scikit-learn SVM is what its compiled predictor may index with.
+
+    libsvm reads support-vector indices, counts and coefficients without
+    bounds checks, so a crafted file could make ``predict`` read outside its
+    arrays (or crash the interpreter); every such array is checked here.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    if not hasattr(svm, "support_"):
+        return
+    name = type(svm).__name__
+    shape = getattr(svm, "shape_fit_", None)
+    if not (isinstance(shape, tuple) and len(shape) == 2
+            and all(isinstance(v, (int, np.integer)) and v >= 0 for v in shape)):
+        raise ValueError(f"{name}.shape_fit_ must be two sizes, got {shape!r}")
+    support, counts = np.asarray(svm.support_), np.asarray(svm._n_support)
+    n_sv = support.shape[0] if support.ndim == 1 else -1
+    if support.dtype.kind not in "iu" or n_sv < 0 or np.any(support < 0) or np.any(
+            support >= shape[0]):
+        raise ValueError(f"{name}.support_ must be indices of the {shape[0]} training points")
+    if counts.dtype.kind not in "iu" or counts.ndim != 1 or np.any(counts < 0):
+        raise ValueError(f"{name}._n_support must be counts of support vectors")
+    dual, intercept = np.asarray(svm._dual_coef_), np.asarray(svm._intercept_)
+    prob_a, prob_b = np.asarray(svm._probA), np.asarray(svm._probB)
+    if svm._impl in ("c_svc", "nu_svc"):
+        n_class = counts.shape[0]
+        pairs = n_class * (n_class - 1) // 2
+        ok = (n_class >= 2 and int(counts.sum()) == n_sv and dual.shape == (n_class - 1, n_sv)
+              and intercept.shape == (pairs,) and prob_a.shape in ((0,), (pairs,))
+              and prob_b.shape == prob_a.shape
+              and len(getattr(svm, "classes_", ())) == n_class)
+    else:
+        ok = (counts.shape == (2,) and all(int(c) in (0, n_sv) for c in counts)
+              and dual.shape == (1, n_sv) and intercept.shape == (1,))
+    if not ok:
+        raise ValueError(f"{name}: the support-vector counts, coefficients and intercepts do "
+                         "not match each other")
+    vectors = svm.support_vectors_
+    if sp.issparse(vectors):
+        vectors.check_format(full_check=True)
+    if bool(getattr(svm, "_sparse", False)) != sp.issparse(vectors):
+        raise ValueError(f"{name}: the support vectors do not match its sparse flag")
+    want = (0, 0) if svm.kernel == "precomputed" else (n_sv, shape[1])
+    if vectors.shape != want:
+        raise ValueError(f"{name}.support_vectors_ has shape {vectors.shape}, expected {want}")
+    values = [dual, intercept, prob_a, prob_b,
+              vectors.data if sp.issparse(vectors) else np.asarray(vectors)]
+    if not all(v.dtype.kind == "f" and np.all(np.isfinite(v)) for v in values):
+        raise ValueError(f"{name}: the coefficients must be finite floats")
+
+
+def _dry_run(estimator: Any) -> None:
+    """Predict (or transform, or score) one row with a fitted qinspired estimator.
+
+    Whatever the fitted state holds, this is where a mismatch of shapes or a
+    non-finite parameter shows: at load time, with the file named, rather than
+    at the caller's first prediction.
+    """
+    import numpy as np
+
+    row = np.ones((1, int(estimator.n_features_in_)))
+    for method in ("predict_proba", "decision_function", "score_samples", "transform",
+                   "predict"):
+        fn = getattr(estimator, method, None)
+        if fn is None:
+            continue
+        try:
+            out = fn(row)
+        except AttributeError:              # e.g. predict_proba of an SVC without probability
+            continue
+        out = np.asarray(out)
+        if out.dtype.kind in "fc" and not np.all(np.isfinite(out)):
+            raise ValueError(f"{type(estimator).__name__}.{method} of a row of ones is not "
+                             "finite: the fitted parameters hold NaN or inf")
+        classes = getattr(estimator, "classes_", None)
+        if method == "predict_proba" and classes is not None and out.shape != (1, len(classes)):
+            raise ValueError(f"{type(estimator).__name__} gives {out.shape[-1]} class scores "
+                             f"for {len(classes)} classes_")
+        return
+
+
+def _check_fitted_arrays(estimator: Any) -> None:
+    """Every floating array of a fitted attribute is finite; scaling ranges are positive."""
+    import numpy as np
+
+    for name, value in vars(estimator).items():
+        if not name.endswith("_") or name.startswith("_"):
+            continue
+        for leaf in value if isinstance(value, (tuple, list)) else (value,):
+            if not isinstance(leaf, np.ndarray) or leaf.dtype.kind not in "fc":
+                continue
+            if not np.all(np.isfinite(leaf)):
+                raise ValueError(f"{type(estimator).__name__}.{name} holds NaN or inf")
+            if name == "data_range_" and np.any(leaf <= 0):
+                raise ValueError(f"{type(estimator).__name__}.data_range_ must be positive "
+                                 "(it divides the inputs)")
+
+
+def _check_loaded(model: Any, path: Path) -> None:
+    """:class:`ModelFileError` unless the loaded objects are consistent.
+
+    A file may hold any values, not only those ``fit`` or ``__init__`` would
+    produce, so after loading: qinspired's dataclasses (circuits, angles,
+    channels, ...) are rebuilt, which runs their validation again; scikit-learn's
+    SVMs are checked by :func:`_check_libsvm`; qinspired's objects that define
+    ``_check_loaded_state()`` check themselves (feature maps drop their caches);
+    then every fitted qinspired estimator's arrays must be finite
+    (:func:`_check_fitted_arrays`) and it predicts one row (:func:`_dry_run`).
+    """
+    import dataclasses
+
+    from sklearn.svm._base import BaseLibSVM
+
     try:
-        return pickle.loads(payload)
-    except Exception as exc:  # noqa: BLE001 - whatever the pickle raises, the file is at fault
-        raise ModelFileError(f"{p}: the pickle payload cannot be loaded "
-                             f"({type(exc).__name__}: {exc})") from exc
+        items = list(_reachable(model))
+        for item in items:
+            if dataclasses.is_dataclass(item) and not isinstance(item, type):
+                dataclasses.replace(item)
+            if isinstance(item, BaseLibSVM):
+                _check_libsvm(item)
+            check = getattr(item, "_check_loaded_state", None)
+            if callable(check):
+                check()
+        for item in items:
+            if (type(item).__module__.startswith("qinspired.estimators")
+                    and hasattr(item, "n_features_in_")):
+                _check_fitted_arrays(item)
+                _dry_run(item)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: the model in the file is inconsistent "
+                             f"({type(exc).__name__}: {exc}); it was not returned") from None

@@ -16,7 +16,6 @@ returns the XLA settings that make GPU runs repeat bit for bit.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import platform
 import sys
@@ -202,12 +201,36 @@ class ReproductionReport:
     model: Any
 
 
-def _import_class(path: str) -> type:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+def _estimator_class(path: str, estimator_class: type | None) -> type:
+    """The class a record names: one of qinspired's estimators, or the caller's ``estimator_class``.
+
+    The record is data (it may come from a model file), so it never chooses what
+    is imported or called: a name that is not one of qinspired's estimators is
+    refused unless the caller passes that class.
+    """
+    from sklearn.base import BaseEstimator
+
+    import qinspired
+
+    if estimator_class is not None:
+        if not (isinstance(estimator_class, type) and issubclass(estimator_class, BaseEstimator)):
+            raise ValueError(f"estimator_class must be a scikit-learn estimator class, got "
+                             f"{estimator_class!r}")
+        name = f"{estimator_class.__module__}.{estimator_class.__qualname__}"
+        if name != path:
+            raise ValueError(f"the record is of {path!r}, not of estimator_class {name!r}")
+        return estimator_class
+    known = {f"{cls.__module__}.{cls.__qualname__}": cls
+             for cls in (getattr(qinspired, name) for name in sorted(qinspired._ESTIMATORS))}
+    if path not in known:
+        raise ValueError(f"the record names {path!r}, which is not one of qinspired's "
+                         "estimators; reproduce refits those only, unless you pass the class "
+                         "yourself as estimator_class= (a record never chooses what code runs)")
+    return known[path]
 
 
-def reproduce(provenance: Provenance, X: Any, y: Any = None) -> ReproductionReport:
+def reproduce(provenance: Provenance, X: Any, y: Any = None, *,
+              estimator_class: type | None = None) -> ReproductionReport:
     """Refit the recorded estimator on ``(X, y)`` with the recorded seed and compare.
 
     Parameters
@@ -216,17 +239,32 @@ def reproduce(provenance: Provenance, X: Any, y: Any = None) -> ReproductionRepo
         A fitted model's ``provenance_``.
     X, y : array_like
         The training data (its fingerprint is checked against the record).
+    estimator_class : type, optional
+        The class to refit when the record names one that is not among
+        qinspired's estimators (a subclass of your own, say); its
+        ``module.ClassName`` must be the recorded one. The record alone never
+        picks what is imported: a model file may carry any text there.
 
     Returns
     -------
     ReproductionReport
+
+    Raises
+    ------
+    ValueError
+        When the record names a class that is neither one of qinspired's
+        estimators nor ``estimator_class``, or its parameters are not a dict
+        keyed by parameter names.
     """
     if not isinstance(provenance, Provenance):
         raise ValueError(f"reproduce needs a Provenance (a fitted model's provenance_), got "
                          f"{type(provenance).__name__}")
     from sklearn.base import clone
 
-    cls = _import_class(provenance.estimator)
+    cls = _estimator_class(provenance.estimator, estimator_class)
+    if not (isinstance(provenance.params, dict)
+            and all(isinstance(k, str) for k in provenance.params)):
+        raise ValueError("the record's params must be a dict keyed by parameter names")
     params = {k: clone(v, safe=False) if hasattr(v, "get_params") else v
               for k, v in provenance.params.items()}
     if "random_state" in params and provenance.seed is not None:
