@@ -67,6 +67,36 @@ class KernelStates:
                             else np.asarray(self.truncation_error))
 
 
+def _point_shapes(states: KernelStates) -> tuple:
+    """The tree structure and the per-point shape of every leaf (leading data axis dropped)."""
+    leaves, tree = jax.tree_util.tree_flatten(states.data)
+    return tree, tuple(tuple(np.shape(leaf)[1:]) for leaf in leaves)
+
+
+def _describe(states: KernelStates) -> str:
+    """What one point of ``states`` is, for messages: ``"16 amplitudes (4 qubits)"``."""
+    leaves = jax.tree_util.tree_leaves(states.data)
+    shape = tuple(np.shape(leaves[0])[1:])
+    width = shape[0] if len(shape) == 1 else None
+    kind = states.kind
+    if kind == "statevector" and width:
+        return f"{kind} states of {width} amplitudes ({width.bit_length() - 1} qubits)"
+    if kind == "density" and width:
+        return (f"{kind} states of {width} entries "
+                f"({(width.bit_length() - 1) // 2} qubits)")
+    if kind == "product" and len(shape) == 2:
+        return f"{kind} states of {shape[0]} qubits"
+    if kind == "bloch" and width:
+        return f"{kind} states of {width} coordinates ({width // 3} qubits)"
+    if kind == "data" and width:
+        return f"{kind} states of {width} features"
+    if kind == "mps":
+        n_sites = sum(1 if np.ndim(t) == 4 else np.shape(t)[1] for t in leaves)
+        return (f"{kind} states of {n_sites} sites, site shapes "
+                f"{[tuple(np.shape(t)[1:]) for t in leaves]}")
+    return f"{kind} states with per-point shapes {[tuple(np.shape(t)[1:]) for t in leaves]}"
+
+
 class QuantumKernel(Params):
     """Base class of the quantum kernels (not instantiated directly)."""
 
@@ -210,6 +240,34 @@ class QuantumKernel(Params):
              out: Any = None) -> np.ndarray:
         """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
         raise NotImplementedError
+
+    def _check_states(self, states_a: Any, states_b: Any = None) -> None:
+        """``ValueError`` unless the states are :class:`KernelStates` that one Gram matrix can pair.
+
+        Both sets must be of one kind and hold points of one shape (the same number
+        of qubits, amplitudes, sites and bond dimensions, or features), as the
+        states of one feature map are; otherwise the products would fail inside
+        JAX with a contraction-dimension error.
+        """
+        for name, s in (("states_a", states_a), ("states_b", states_b)):
+            if s is None and name == "states_b":
+                continue
+            if not isinstance(s, KernelStates):
+                raise ValueError(f"{self._owner}.gram: {name} must be KernelStates (from "
+                                 f"{self._owner}.states(X)), got {type(s).__name__}")
+            if len(jax.tree_util.tree_leaves(s.data)) == 0:
+                raise ValueError(f"{self._owner}.gram: {name} holds no arrays")
+        if states_b is None:
+            return
+        if states_b.kind != states_a.kind:
+            raise ValueError(f"{self._owner}: states of kinds {states_a.kind!r} and "
+                             f"{states_b.kind!r} cannot be compared; compute both with "
+                             f"the same kernel's states()")
+        if _point_shapes(states_a) != _point_shapes(states_b):
+            raise ValueError(
+                f"{self._owner}.gram: states_a and states_b come from different feature maps "
+                f"(or simulation settings): {_describe(states_a)} against "
+                f"{_describe(states_b)}; compute both with the same kernel's states()")
 
     def _fused_gram(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray | None:
         """The Gram matrix by a whole-matrix path for small problems, or ``None`` where the

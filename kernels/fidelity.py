@@ -329,9 +329,7 @@ class FidelityKernel(QuantumKernel):
     def gram(self, states_a: KernelStates, states_b: KernelStates | None = None, *,
              out: Any = None) -> np.ndarray:
         """The Gram matrix between two sets of states (``states_b=None``: symmetric)."""
-        if states_b is not None and states_b.kind != states_a.kind:
-            raise ValueError(f"{self._owner}: states of kinds {states_a.kind!r} and "
-                             f"{states_b.kind!r} cannot be compared")
+        self._check_states(states_a, states_b)
         kind = states_a.kind
         if self.mitigation is not None:
             check_choice(self._owner, "mitigation", self.mitigation, ("depolarizing",))
@@ -343,6 +341,11 @@ class FidelityKernel(QuantumKernel):
         devices = self._devices()
         b_data = None if states_b is None else states_b.data
         if kind == "data":
+            n_features = int(np.shape(states_a.data)[1])
+            circ = self.circuit(n_features)
+            if circ.n_features != n_features:
+                raise ValueError(f"{self._owner}.gram: the 'data' states hold {n_features} "
+                                 f"features, but the feature map reads {circ.n_features}")
             block, params, tile = _circuit_mode.block(self, states_a.data, self._shots(), tile)
         elif kind in _BLOCKS:
             params = self._sampling(kind)

@@ -198,9 +198,12 @@ class ProjectedKernel(QuantumKernel):
         in the symmetric case.
         """
         for s in (states_a, states_b):
-            if s is not None and s.kind != "bloch":
-                raise ValueError(f"ProjectedKernel: expected Bloch-vector states from "
-                                 f"ProjectedKernel.states, got {s.kind!r}")
+            if s is not None:
+                self._check_states(s)
+                if s.kind != "bloch":
+                    raise ValueError(f"ProjectedKernel: expected Bloch-vector states from "
+                                     f"ProjectedKernel.states, got {s.kind!r}")
+        self._check_states(states_a, states_b)
         gamma = self._gamma_from(states_a if states_b is None else states_b)
         params = {"gamma": jnp.asarray(gamma, jax.dtypes.canonicalize_dtype(np.float64))}
         return gram_matrix(_block_projected, params, states_a.data,

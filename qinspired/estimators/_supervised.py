@@ -122,19 +122,37 @@ class SupervisedRegressor(SupervisedEstimator):
     def _standardise_targets(self, y: Any) -> np.ndarray:
         """Set ``y_mean_`` and ``y_scale_``; return the standardised targets (n_samples, n_outputs).
 
-        A constant output keeps the scale 1.
+        A constant output keeps the scale 1. The statistics are taken of the targets
+        divided by a power of two near their largest magnitude (an exact scaling), so
+        they are the usual ones bit for bit, yet do not overflow for targets up to the
+        float64 limit (``np.std`` of values near 1e160 squares them past it) nor
+        underflow to a zero spread for tiny ones (near 1e-170).
         """
         y = np.asarray(y, dtype=np.float64)
         self._y_ndim = y.ndim
         y2 = y.reshape(len(y), -1)
-        self.y_mean_ = y2.mean(axis=0)
-        std = y2.std(axis=0)
-        self.y_scale_ = np.where(std > 0, std, 1.0)
-        return (y2 - self.y_mean_) / self.y_scale_
+        # 2**-e * max|y| in [0.5, 1); e = 0 for an all-zero output
+        e = np.frexp(np.max(np.abs(y2), axis=0, initial=0.0))[1]
+        z = np.ldexp(y2, -e)
+        mean_z = z.mean(axis=0)
+        std_z = z.std(axis=0)
+        self.y_mean_ = np.ldexp(mean_z, e)
+        self.y_scale_ = np.where(std_z > 0, np.ldexp(std_z, e), 1.0)
+        centred = z - mean_z
+        spread = std_z > 0
+        with np.errstate(over="ignore"):  # ldexp of the unused branch of a spread output
+            return np.where(spread, centred / np.where(spread, std_z, 1.0), np.ldexp(centred, e))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs) as ``y`` in fit."""
-        out = self._outputs(X).astype(np.float64) * self.y_scale_ + self.y_mean_
+        raw = self._outputs(X).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = raw * self.y_scale_ + self.y_mean_
+            if not np.isfinite(out).all():
+                # targets near the float64 limit: the intermediate raw * scale can pass it
+                # while the prediction does not; redo the affine map scaled by a power of two
+                e = np.frexp(np.maximum(np.abs(self.y_mean_), self.y_scale_))[1]
+                out = np.ldexp(raw * np.ldexp(self.y_scale_, -e) + np.ldexp(self.y_mean_, -e), e)
         return out[:, 0] if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self) -> Tags:

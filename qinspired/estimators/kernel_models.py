@@ -119,6 +119,33 @@ class _QuantumKernelMixin:
         return K
 
 
+def _fit_seed(estimator: Any, needed: bool) -> int | None:
+    """Check ``random_state`` by the library's rule (:func:`~qinspired._random.resolve_seed`:
+    None, an int in ``[0, 2**63)`` or a NumPy generator) and resolve it where it is used.
+
+    With ``needed=False`` nothing is drawn (a generator is not advanced, no entropy is
+    taken) and ``None`` is returned, but a bad value is refused all the same.
+    """
+    rs = estimator.random_state
+    if not needed and (rs is None or isinstance(rs, (np.random.Generator, np.random.RandomState))):
+        return None
+    try:
+        seed = resolve_seed(rs)
+    except ValueError as exc:
+        raise ValueError(f"{type(estimator).__name__}: {exc}") from None
+    return seed if needed else None
+
+
+def _sklearn_seed(seed: int) -> int:
+    """A seed scikit-learn accepts (``[0, 2**32)``) for a library seed (``[0, 2**63)``):
+    the seed itself below ``2**32``, so the usual seeds give the results they always
+    did, else 32 bits mixed from all of its bits (not ``seed % 2**32``, under which
+    ``5`` and ``2**32 + 5`` would draw alike)."""
+    if seed < 2**32:
+        return seed
+    return int(np.random.SeedSequence(seed).generate_state(1, np.uint32)[0])
+
+
 def _check_proba(estimator: QuantumKernelSVC) -> bool:
     if not estimator.probability:
         raise AttributeError("predict_proba is not available when probability=False")
@@ -179,8 +206,9 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         break ties by the decision values.
     random_state : int, numpy.random.Generator or None, default None
         Seed of the shuffled cross-validation folds of ``probability=True``
-        (unused otherwise), as in :class:`sklearn.svm.SVC`; the seed used is
-        recorded in ``provenance_``.
+        (unused otherwise, but checked in :meth:`fit` either way: an int in
+        ``[0, 2**63)``, as for every estimator here), as in
+        :class:`sklearn.svm.SVC`; the seed used is recorded in ``provenance_``.
 
     Attributes
     ----------
@@ -268,15 +296,14 @@ class QuantumKernelSVC(ClassifierMixin, _QuantumKernelMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=_DTYPES)
         check_classification_targets(y)
         sample_weight = _check_sample_weight(type(self).__name__, sample_weight, len(X))
+        seed = _fit_seed(self, bool(self.probability))
         svc = SVC(kernel="precomputed", C=self.C, class_weight=self.class_weight, tol=self.tol,
                   shrinking=self.shrinking, max_iter=self.max_iter,
                   decision_function_shape=self.decision_function_shape,
                   break_ties=self.break_ties)
         K = self._fit_gram(X)
-        seed = None
         if self.probability:
-            seed = resolve_seed(self.random_state)
-            folds = StratifiedKFold(5, shuffle=True, random_state=seed % 2**32)
+            folds = StratifiedKFold(5, shuffle=True, random_state=_sklearn_seed(seed))
             self.calibrated_ = CalibratedClassifierCV(svc, method="sigmoid", cv=folds,
                                                       ensemble=False)
             self.calibrated_.fit(K, y, sample_weight=sample_weight)
@@ -613,8 +640,9 @@ class QuantumKernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Quant
         iterative solvers run with their default tolerances).
     remove_zero_eig : bool, default False
         Drop components with zero eigenvalue.
-    random_state : int, RandomState or None, default None
-        Seed of the arpack and randomized solvers.
+    random_state : int, numpy.random.Generator or None, default None
+        Seed of the arpack and randomized solvers (an int in ``[0, 2**63)``, as
+        for every estimator here; it is recorded in ``provenance_``).
 
     Attributes
     ----------
@@ -663,14 +691,15 @@ class QuantumKernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Quant
 
     def _fit(self, X: Any) -> np.ndarray:
         X = validate_data(self, X, dtype=_DTYPES)
+        seed = _fit_seed(self, True)
         kpca = KernelPCA(n_components=self.n_components, kernel="precomputed",
                          eigen_solver=self.eigen_solver, remove_zero_eig=self.remove_zero_eig,
-                         random_state=self.random_state)
+                         random_state=_sklearn_seed(seed))
         Z = kpca.fit_transform(self._fit_gram(X))
         self.kpca_ = kpca
         self.eigenvalues_ = kpca.eigenvalues_
         self.eigenvectors_ = kpca.eigenvectors_
-        set_provenance(self, X)
+        set_provenance(self, X, seed=seed)
         return Z
 
     def fit(self, X: Any, y: Any = None) -> QuantumKernelPCA:

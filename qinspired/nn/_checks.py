@@ -11,10 +11,11 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from qinspired._validation import as_float_array, is_traced
 
-__all__ = ["check_layer_input"]
+__all__ = ["check_layer_input", "check_param_dtype"]
 
 
 def check_layer_input(owner: str, x: Any, n_features: int) -> jax.Array:
@@ -42,3 +43,29 @@ def check_layer_input(owner: str, x: Any, n_features: int) -> jax.Array:
         raise ValueError(f"{owner}: expected inputs of shape (..., {n_features}) with the "
                          f"{n_features} features in the last axis, got shape {x.shape}")
     return x
+
+
+def check_param_dtype(owner: str, value: Any, name: str = "param_dtype") -> np.dtype:
+    """``value`` as a real floating dtype (float16, bfloat16, float32, float64), or ``ValueError``.
+
+    The tensor-network layers start near a scaled identity plus noise of order
+    0.1: an integer dtype truncates that to an all-zero model (every output 0,
+    every gradient 0), a complex one makes the outputs complex. ``name`` is
+    ``"param_dtype"``, or a description of given tensors (``from_network``).
+    """
+    try:
+        dtype = jnp.dtype(value)
+    except TypeError:
+        raise ValueError(f"{owner}: {name}={value!r} is not a dtype; use a real floating "
+                         "dtype such as jnp.float32 or jnp.float64") from None
+    if jnp.issubdtype(dtype, jnp.floating):
+        return dtype
+    allowed = "a real floating dtype (float32, float64, float16 or bfloat16)"
+    if name != "param_dtype":
+        raise ValueError(f"{owner}: {name} is {dtype.name}; the layer needs {allowed} to "
+                         "compute and train real outputs; cast the tensors first")
+    why = ("and complex tensors would make the outputs complex"
+           if jnp.issubdtype(dtype, jnp.complexfloating)
+           else "which an integer or boolean dtype truncates to an all-zero model")
+    raise ValueError(f"{owner}: param_dtype={dtype.name} must be {allowed}; the initial "
+                     f"tensors are near-identity plus small noise, {why}")

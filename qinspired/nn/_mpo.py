@@ -70,6 +70,7 @@ from flax import nnx
 
 from qinspired._random import numpy_rng
 from qinspired._validation import check_int, check_memory, check_real
+from qinspired.nn._checks import check_param_dtype
 from qinspired.nn._tn import _TensorNetworkLayer
 from qinspired.tn.born import fold_sites, log_normaliser
 from qinspired.tn.local_maps import get_local_map
@@ -178,6 +179,7 @@ class SpacedMPO(_TensorNetworkLayer):
         out = check_int(owner, "out_dim", out_dim, 1)
         chi = check_int(owner, "bond_dim", bond_dim, 1)
         spacing = check_int(owner, "spacing", spacing, 1)
+        dtype = check_param_dtype(owner, param_dtype)
         if spacing > n:
             raise ValueError(f"{owner}: spacing={spacing} must be <= in_features={n} (the "
                              f"output has in_features // spacing sites)")
@@ -200,7 +202,7 @@ class SpacedMPO(_TensorNetworkLayer):
         self.output_positions = tuple(range(spacing - 1, m * spacing, spacing))
         noise = check_real(owner, "init_noise", init_noise)
         self.tensors = nnx.List([nnx.Param(t) for t in self._initial_tensors(
-            chi, noise, rngs.params(), param_dtype)])
+            chi, noise, rngs.params(), dtype)])
 
     def _initial_tensors(self, chi: int, noise: float, key: jax.Array, dtype: Any
                          ) -> list[jax.Array]:

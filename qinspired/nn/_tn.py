@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from qinspired._validation import check_choice, check_int, check_real
-from qinspired.nn._checks import check_layer_input
+from qinspired.nn._checks import check_layer_input, check_param_dtype
 from qinspired.tn.local_maps import LOCAL_MAPS, embed, get_local_map
 from qinspired.tn.mps_model import LabelledMPS, init_labelled_mps, labelled_logits
 from qinspired.tn.ttn import TTN, init_ttn, ttn_logits
@@ -143,7 +143,8 @@ class MPSLinear(_TensorNetworkLayer):
             rngs.params(), self.in_features, self.local_dim, self.out_features,
             check_int("MPSLinear", "bond_dim", bond_dim, 1),
             reference=get_local_map(self.local_map).reference_vector(self.local_dim),
-            noise=check_real("MPSLinear", "init_noise", init_noise), dtype=param_dtype)
+            noise=check_real("MPSLinear", "init_noise", init_noise),
+            dtype=check_param_dtype("MPSLinear", param_dtype))
         self._set_network(network)
 
     def _set_network(self, network: LabelledMPS) -> None:
@@ -175,6 +176,8 @@ class MPSLinear(_TensorNetworkLayer):
         if not isinstance(network, LabelledMPS):
             raise ValueError(f"MPSLinear.from_network: expected a LabelledMPS, got "
                              f"{type(network).__name__}")
+        for t in network.tensors:
+            check_param_dtype("MPSLinear.from_network", t.dtype, "the network's dtype")
         layer = cls(network.n_sites, network.n_outputs, bond_dim=1, local_map=local_map,
                     local_dim=network.local_dim, init_noise=0.0, rngs=nnx.Rngs(0))
         layer._set_network(network)
@@ -244,7 +247,8 @@ class TTNLinear(_TensorNetworkLayer):
             rngs.params(), self.in_features, self.local_dim, self.out_features,
             check_int("TTNLinear", "bond_dim", bond_dim, 1),
             reference=get_local_map(self.local_map).reference_vector(self.local_dim),
-            noise=check_real("TTNLinear", "init_noise", init_noise), dtype=param_dtype)
+            noise=check_real("TTNLinear", "init_noise", init_noise),
+            dtype=check_param_dtype("TTNLinear", param_dtype))
         self._set_network(network)
 
     def _set_network(self, network: TTN) -> None:
@@ -275,6 +279,8 @@ class TTNLinear(_TensorNetworkLayer):
         if not isinstance(network, TTN):
             raise ValueError(f"TTNLinear.from_network: expected a TTN, got "
                              f"{type(network).__name__}")
+        for t in network.layers:
+            check_param_dtype("TTNLinear.from_network", t.dtype, "the network's dtype")
         layer = cls(network.n_sites, network.n_outputs, bond_dim=1, local_map=local_map,
                     local_dim=network.local_dim, init_noise=0.0, rngs=nnx.Rngs(0))
         layer._set_network(network)

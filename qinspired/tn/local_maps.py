@@ -205,28 +205,83 @@ def embed(x: jax.Array, name: str, d: int) -> jax.Array:
     return phi / (phi @ w)[..., None]
 
 
+def _integer_powers(base: jax.Array, exponents: np.ndarray) -> jax.Array:
+    """``base[..., None] ** exponents`` for non-negative integer ``exponents``, by squaring.
+
+    The same products, in the same order, as ``base ** k`` (``lax.integer_pow``) for each
+    ``k``, so the values are identical; the traced program has ``O(log max k)`` steps
+    rather than one power per exponent.
+    """
+    exponents = np.asarray(exponents)
+    acc = jnp.ones(base.shape + exponents.shape, base.dtype)
+    power = base[..., None]
+    for bit in range(int(exponents.max(initial=0)).bit_length()):
+        if bit:
+            power = power * power
+        # acc * 1 where the bit is clear (not where(bit, acc * power, acc): an overflowed
+        # power in an unused lane would then turn the gradient into 0 * inf = nan)
+        acc = acc * jnp.where((exponents >> bit) & 1 == 1, power, 1)
+    return acc
+
+
+@functools.cache
+def _trigonometric_max_dim(dtype_name: str) -> int:
+    """Largest ``d`` whose weights ``sqrt(C(d - 1, k))`` are finite in ``dtype_name``."""
+    bound, d = int(np.finfo(dtype_name).max) ** 2, 2
+    while math.comb(d, d // 2) <= bound:
+        d += 1
+    return d
+
+
+def _binomial_sqrt(d: int, dtype: np.dtype) -> np.ndarray:
+    """``sqrt(C(d - 1, k))`` for ``k < d`` in float64, checked to fit ``dtype``.
+
+    The middle weight passes the float32 range at ``d = 262`` and the float64 range
+    at ``d = 2055``; past that the map would be ``inf * 0 = nan``.
+    """
+    name = np.dtype(dtype).name
+    if d > _trigonometric_max_dim(name):
+        top64 = _trigonometric_max_dim("float64")
+        raise ValueError(
+            f"local map 'trigonometric': local_dim={d} needs binomial weights "
+            f"sqrt(C({d - 1}, k)) up to about "
+            f"10^{math.log10(math.comb(d - 1, (d - 1) // 2)) / 2:.0f}, "
+            f"beyond the {name} range ({float(np.finfo(name).max):.3g}); use local_dim <= "
+            f"{_trigonometric_max_dim(name)} in {name}"
+            + (f" ({top64} with JAX's x64 enabled)" if name != "float64" else "")
+            + " or another map (e.g. 'legendre' or 'cosine')")
+    # math.sqrt(int) rounds the integer to float64 first, as numpy does; past the float64
+    # range (d > 1030) the square root is taken in logarithms.
+    return np.array([math.sqrt(c) if c.bit_length() <= 1000 else math.exp(0.5 * math.log(c))
+                     for c in (math.comb(d - 1, k) for k in range(d))])
+
+
 @register_local_map("trigonometric")
 def _trigonometric(x: jax.Array, d: int) -> jax.Array:
     c, s = jnp.cos(0.5 * jnp.pi * x), jnp.sin(0.5 * jnp.pi * x)
-    coef = np.sqrt([math.comb(d - 1, k) for k in range(d)])
-    powers = [coef[k] * c ** (d - 1 - k) * s**k for k in range(d)]
-    return jnp.stack(powers, axis=-1).astype(jnp.result_type(x, jnp.float32))
+    coef = _binomial_sqrt(d, jnp.result_type(x, jnp.float32))
+    k = np.arange(d)
+    powers = coef * _integer_powers(c, d - 1 - k) * _integer_powers(s, k)
+    return powers.astype(jnp.result_type(x, jnp.float32))
 
 
 @register_local_map("fourier")
 def _fourier(x: jax.Array, d: int) -> jax.Array:
-    parts = [jnp.ones_like(x, dtype=jnp.result_type(x, jnp.float32))]
-    for k in range(1, d):
-        freq = (k + 1) // 2
-        trig = jnp.cos if k % 2 else jnp.sin
-        parts.append(np.sqrt(2.0) * trig(freq * jnp.pi * x))
-    return jnp.stack(parts, axis=-1) / np.sqrt(d)
+    # Vectorised over the index (one cos and one sin of a frequency vector), so the traced
+    # program does not grow with d; index k > 0 is cos (odd k) or sin (even k) of
+    # ((k + 1) // 2) pi x.
+    x = x.astype(jnp.result_type(x, jnp.float32))
+    freq = ((np.arange(1, d) + 1) // 2 * np.pi).astype(x.dtype)
+    trig = np.sqrt(2.0) * jnp.where(np.arange(1, d) % 2 == 1, jnp.cos(freq * x[..., None]),
+                                    jnp.sin(freq * x[..., None]))
+    parts = jnp.concatenate([jnp.ones_like(trig[..., :1]), trig], axis=-1)
+    return parts / np.sqrt(d)
 
 
 @register_local_map("polynomial")
 def _polynomial(x: jax.Array, d: int) -> jax.Array:
     x = x.astype(jnp.result_type(x, jnp.float32))
-    return jnp.stack([x**k for k in range(d)], axis=-1)
+    return _integer_powers(x, np.arange(d))
 
 
 def gaussian_rbf(x: jax.Array, d: int, width: float | None = None) -> jax.Array:
@@ -267,21 +322,41 @@ def _rbf(x: jax.Array, d: int) -> jax.Array:
     return gaussian_rbf(x, d)
 
 
-def _three_term(first: jax.Array, second: jax.Array, step: Callable, d: int) -> list[jax.Array]:
-    """``d`` terms of a three-term recurrence ``p_{k+1} = step(k, p_k, p_{k-1})``."""
-    out = [first, second][:d]
-    for k in range(1, d - 1):
-        out.append(step(k, out[k], out[k - 1]))
-    return out
+def _three_term(first: jax.Array, second: jax.Array, step: Callable,
+                coefs: tuple[np.ndarray, ...], d: int) -> jax.Array:
+    """``d`` terms of a three-term recurrence, stacked on a new last axis.
+
+    ``p_{k+1} = step(c_k, p_k, p_{k-1})`` for ``k = 1, ..., d - 2``, where ``c_k`` is the
+    tuple of ``coefs[i][k - 1]``. The recurrence runs as one :func:`jax.lax.scan` over the
+    degree, so the traced program, its compile time and its memory do not grow with ``d``
+    (unrolled, ``d`` chained steps compiled for seconds to minutes and, near ``d = 200``,
+    past tens of GB).
+    """
+    if d <= 2:
+        return jnp.stack([first, second][:d], axis=-1)
+    second = second.astype(jnp.result_type(first, second))
+    first = first.astype(second.dtype)
+
+    def body(carry, c):
+        p, q = carry
+        nxt = step(c, p, q).astype(p.dtype)
+        return (nxt, p), nxt
+
+    _, rest = jax.lax.scan(body, (second, first), tuple(jnp.asarray(c) for c in coefs))
+    return jnp.concatenate([first[None], second[None], rest], axis=0).transpose(
+        tuple(range(1, first.ndim + 1)) + (0,))
 
 
 @register_local_map("legendre")
 def _legendre(x: jax.Array, d: int) -> jax.Array:
     t = 2.0 * x.astype(jnp.result_type(x, jnp.float32)) - 1.0
-    # Bonnet: (k + 1) P_{k+1} = (2k + 1) t P_k - k P_{k-1}
+    # Bonnet: (k + 1) P_{k+1} = (2k + 1) t P_k - k P_{k-1} (integer coefficients, exact in
+    # the working dtype).
+    k = np.arange(1, max(d - 1, 1))
     polys = _three_term(jnp.ones_like(t), t,
-                        lambda k, p, q: ((2 * k + 1) * t * p - k * q) / (k + 1), d)
-    return jnp.stack([np.sqrt(2 * k + 1) * p for k, p in enumerate(polys)], axis=-1)
+                        lambda c, p, q: (c[0] * t * p - c[1] * q) / c[2],
+                        tuple(v.astype(t.dtype) for v in (2 * k + 1, k, k + 1)), d)
+    return np.sqrt(2.0 * np.arange(d) + 1.0) * polys
 
 
 #: ``[0, 1]`` maps to ``[-_HERMITE_HALF_WIDTH, _HERMITE_HALF_WIDTH]`` for the Hermite functions.
@@ -293,14 +368,17 @@ def _hermite(x: jax.Array, d: int) -> jax.Array:
     t = _HERMITE_HALF_WIDTH * (2.0 * x.astype(jnp.result_type(x, jnp.float32)) - 1.0)
     # normalised Hermite functions: psi_{k+1} = sqrt(2/(k+1)) t psi_k - sqrt(k/(k+1)) psi_{k-1}
     psi0 = np.pi**-0.25 * jnp.exp(-0.5 * t**2)
-    funcs = _three_term(psi0, np.sqrt(2.0) * t * psi0,
-                        lambda k, p, q: (np.sqrt(2.0 / (k + 1)) * t * p
-                                         - np.sqrt(k / (k + 1)) * q), d)
-    return jnp.stack(funcs, axis=-1)
+    psi1 = np.sqrt(2.0) * t * psi0
+    k = np.arange(1, max(d - 1, 1), dtype=np.float64)
+    return _three_term(psi0, psi1,
+                       lambda c, p, q: c[0] * t * p - c[1] * q,
+                       tuple(v.astype(psi1.dtype) for v in (np.sqrt(2.0 / (k + 1)),
+                                                            np.sqrt(k / (k + 1)))), d)
 
 
 @register_local_map("cosine")
 def _cosine(x: jax.Array, d: int) -> jax.Array:
     x = x.astype(jnp.result_type(x, jnp.float32))
-    parts = [jnp.ones_like(x)] + [np.sqrt(2.0) * jnp.cos(k * jnp.pi * x) for k in range(1, d)]
-    return jnp.stack(parts, axis=-1)
+    # One cosine of a frequency vector: the traced program does not grow with d.
+    waves = np.sqrt(2.0) * jnp.cos((np.arange(1, d) * np.pi).astype(x.dtype) * x[..., None])
+    return jnp.concatenate([jnp.ones_like(waves[..., :1]), waves], axis=-1)
