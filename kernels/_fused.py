@@ -50,6 +50,7 @@ from qinspired.circuits._engine.ops import (
 from qinspired.circuits._engine.pair_scan import use_pair_scan
 from qinspired.circuits._engine.plan import plan
 from qinspired.circuits.circuit import Circuit
+from qinspired.kernels._states import KERNEL_MEMORY_ADVICE
 
 __all__ = ["MAX_ROWS", "MAX_STATE_BYTES", "applies", "fused_gram", "gram_of_states",
            "overlap_sq_pairs", "overlap_sq_parts", "product_fits", "squared_norms"]
@@ -213,7 +214,8 @@ def fused_gram(circuit: Circuit, X: np.ndarray, Y: np.ndarray | None,
     is not finite (the caller's chunked path then names the cause)."""
     n_rows = round_up(len(X)) + (0 if Y is None else round_up(len(Y)))
     check_memory(WORKSPACE_FACTOR * n_rows * 2**circuit.n_qubits * complex_dtype().itemsize,
-                 f"the {circuit.n_qubits}-qubit statevectors of {n_rows} data points")
+                 f"the {circuit.n_qubits}-qubit statevectors of {n_rows} data points",
+                 advice=KERNEL_MEMORY_ADVICE)
     w = jnp.zeros((0,), real_dtype()) if weights is None else jnp.asarray(weights)
     # States, then products: as one program XLA:CPU took 26-38 ms where the two take
     # 24-25 ms (12 qubits, 400 points).

@@ -122,8 +122,16 @@ def _weights(weights: Any) -> jax.Array:
     return jnp.zeros((0,), real_dtype()) if weights is None else jnp.asarray(weights)
 
 
+#: What to do when a kernel's states do not fit: a state costs 2**n (density 4**n) per point
+#: with one qubit per feature, so fewer points barely help; fewer features or an MPS do.
+KERNEL_MEMORY_ADVICE = ("use fewer features (one qubit each: e.g. PCA(n_components=8) before "
+                        "the kernel in a Pipeline) or an approximate simulation, "
+                        "FidelityKernel(feature_map, backend='mps', bond_dim=16)")
+
+
 def _check_total(n_points: int, bytes_per_point: int, what: str) -> None:
-    check_memory(n_points * bytes_per_point, f"the {what} of {n_points} data points")
+    check_memory(n_points * bytes_per_point, f"the {what} of {n_points} data points",
+                 advice=KERNEL_MEMORY_ADVICE)
 
 
 def statevectors(circuit: Circuit, X: np.ndarray, weights: Any) -> jax.Array:
