@@ -299,3 +299,11 @@ def test_kernel_pca_int_seed_is_sklearns_and_bad_seeds_are_refused() -> None:
         with pytest.raises(ValueError, match=r"QuantumKernelPCA: random_state=-?\d+ must be "
                                              r"in \[0, 2\*\*63\)"):
             QuantumKernelPCA(kernel, n_components=2, random_state=bad).fit(_XS)
+
+
+def test_kernel_states_that_do_not_fit_say_what_works() -> None:
+    from qinspired import QuantumKernelSVC, SimulationTooLargeError
+
+    X = np.random.default_rng(0).uniform(size=(4, 40))   # 40 qubits: 8 TiB per state
+    with pytest.raises(SimulationTooLargeError, match=r"PCA\(n_components=8\).*backend='mps'"):
+        QuantumKernelSVC().fit(X, [0, 1, 0, 1])
