@@ -36,7 +36,7 @@ from qinspired._validation import (
 from qinspired.circuits._engine.ops import angles, complex_dtype, real_dtype, step_matrix
 from qinspired.circuits._engine.plan import GateStep, param_ids
 from qinspired.circuits.circuit import Circuit
-from qinspired.circuits.density import density_matrix
+from qinspired.circuits.density import _density_matrix
 from qinspired.circuits.mps_sim import mps_sites
 from qinspired.circuits.statevector import statevector_fn
 from qinspired.circuits._engine.pair_scan import pair_steps, scan_statevectors, use_pair_scan
@@ -215,7 +215,9 @@ def density_states(circuit: Circuit, X: np.ndarray, weights: Any, noise: Any) ->
     _check_total(len(X), per_point, f"{n}-qubit density matrices")
 
     def run(part: np.ndarray) -> tuple:
-        rho = density_matrix(circuit, part, weights, noise=noise).reshape(len(part), -1)
+        # unchecked per chunk: _chunked checks the finiteness flags of all chunks once
+        rho = _density_matrix(circuit, part, weights, noise, None, True, "auto")
+        rho = rho.reshape(len(part), -1)
         return rho, _all_finite_jit(rho)
 
     return _chunked(run, X, 4 * per_point)

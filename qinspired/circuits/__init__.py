@@ -57,7 +57,7 @@ from qinspired.circuits.mitigation import (
 )
 from qinspired.circuits.mps_convert import circuit_to_mps, decompose_unitaries, mps_to_circuit
 from qinspired.circuits.mps_sim import MPSResult, mps_state
-from qinspired.circuits.noise_model import NoiseModel
+from qinspired.circuits.noise_model import NoiseModel, UnusedNoiseWarning
 from qinspired.circuits.observables import PauliSum, pauli
 from qinspired.circuits.qasm import QasmError, from_qasm, to_qasm
 from qinspired.circuits.resources import (
@@ -103,6 +103,7 @@ __all__ = [
     "QasmError",
     "ReadoutError",
     "SimulationTooLargeError",
+    "UnusedNoiseWarning",
     "VariationalHead",
     "VariationalModel",
     "apply_ansatz",

@@ -420,7 +420,11 @@ class _Parser:
     def atom(self, names: Sequence[str]) -> tuple:
         tok = self.next()
         if tok.kind in ("real", "int"):
-            return ("num", float(tok.text))
+            value = float(tok.text)
+            if not math.isfinite(value):
+                raise self.error(f"number {tok.text} is beyond the range of a double "
+                                 "(about 1.8e308)", tok)
+            return ("num", value)
         if tok.kind == "sym" and tok.text == "(":
             node = self.expression(names)
             self.expect(")")

@@ -72,6 +72,9 @@ def confusion_list(readout: Any, n_wires: int) -> list | None:
     if readout is None:
         return None
     if hasattr(readout, "readout_errors") and callable(readout.readout_errors):
+        from qinspired.circuits.noise_model import warn_if_unused  # it imports the simulators
+
+        warn_if_unused(readout, n_wires)
         readout = readout.readout_errors(n_wires)
     if hasattr(readout, "confusion_matrix"):
         readout = [readout] * n_wires

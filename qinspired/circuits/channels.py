@@ -109,8 +109,19 @@ class Channel(_Parametrized):
         return jnp.einsum("kab,kcd->acbd", k, k.conj()).reshape(d * d, d * d)
 
     def apply(self, rho: Any) -> jax.Array:
-        r""":math:`\sum_k K_k \rho K_k^\dagger` for ``rho`` of shape ``(..., 2**k, 2**k)``."""
+        r""":math:`\sum_k K_k \rho K_k^\dagger` for ``rho`` of shape ``(..., 2**k, 2**k)``.
+
+        Raises ``ValueError`` when ``rho`` does not have that shape (``k`` is
+        the channel's number of wires).
+        """
         k = self.kraus()
+        d = k.shape[-1]
+        shape = tuple(np.shape(rho))
+        if len(shape) < 2 or shape[-2:] != (d, d):
+            raise ValueError(
+                f"{self._label}.apply: rho must be a density matrix of shape (..., {d}, {d}) "
+                f"(the channel acts on {d.bit_length() - 1} wire(s)), got shape {shape}"
+            )
         return jnp.einsum("kab,...bc,kdc->...ad", k, jnp.asarray(rho, k.dtype), k.conj())
 
 

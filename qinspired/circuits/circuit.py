@@ -236,7 +236,11 @@ class Operation:
 def _check_wires(name: str, wires: Sequence[int], n_qubits: int, position: int) -> tuple[int, ...]:
     out = []
     for w in wires:
-        if isinstance(w, (bool, np.bool_)) or int(w) != w:
+        try:
+            integral = not isinstance(w, (bool, np.bool_)) and int(w) == w
+        except (TypeError, ValueError, OverflowError):  # None, "a", nan, inf
+            integral = False
+        if not integral:
             raise ValueError(f"gate {name!r} (operation {position}): wire {w!r} is not an integer")
         w = int(w)
         if not 0 <= w < n_qubits:
@@ -362,7 +366,15 @@ class Circuit:
                 matrix, params = params[0], ()
         name = canonical_gate_name(name)
         spec = GATES[name]
-        wires_t = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires)
+        if isinstance(wires, (int, np.integer)):
+            wires_t = (wires,)
+        elif isinstance(wires, (str, bytes)) or not isinstance(wires, Iterable):
+            raise ValueError(
+                f"gate {name!r} (operation {pos}): wires={wires!r} must be an int or a "
+                f"sequence of ints, got {type(wires).__name__}"
+            )
+        else:
+            wires_t = tuple(wires)
         wires_t = _check_wires(name, wires_t, n, pos)
         if name == "unitary":
             if not wires_t:

@@ -55,6 +55,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_memory, format_count, is_traced
+from qinspired.circuits._checks import PROB_ATOL, check_density_matrix, check_finite_result
 from qinspired.circuits._engine.ops import (
     WORKSPACE_FACTOR,
     angles,
@@ -273,7 +274,7 @@ def _prepare_density(rho0: Any, n: int) -> tuple[Any, tuple[int, ...]]:
     dim = 2**n
     if not is_traced(rho0):
         arr = np.asarray(rho0)
-        if not (np.issubdtype(arr.dtype, np.number)):
+        if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
             raise ValueError(f"initial_state must be numeric, got dtype {arr.dtype}")
         if not np.all(np.isfinite(arr)):
             raise ValueError("initial_state contains NaN or inf")
@@ -284,13 +285,7 @@ def _prepare_density(rho0: Any, n: int) -> tuple[Any, tuple[int, ...]]:
             f"(..., {dim}, {dim}), got shape {np.shape(rho0)}; for a pure state psi pass "
             "np.outer(psi, psi.conj())"
         )
-    if not is_traced(rho0):
-        herm = np.max(np.abs(rho0 - np.conj(np.swapaxes(rho0, -1, -2))), initial=0.0)
-        if herm > 1e-5:
-            raise ValueError(f"initial_state is not Hermitian (max |rho - rho^H| = {herm:.3g})")
-        trace = np.real(np.trace(rho0, axis1=-2, axis2=-1))
-        if not np.allclose(trace, 1.0, atol=1e-4):
-            raise ValueError(f"initial_state must have trace 1, got traces {np.ravel(trace)[:3]}")
+    check_density_matrix(rho0, "initial_state")
     return rho0, tuple(rho0.shape[:-2])
 
 
@@ -325,7 +320,8 @@ def density_matrix(
         the pure state :math:`|\psi\rangle\langle\psi|`. Readout errors in
         the model are ignored here (they act on sampled bits).
     initial_state : array_like, shape (..., 2**n_qubits, 2**n_qubits), optional
-        Start from this density matrix (Hermitian, trace 1) instead of
+        Start from this density matrix (Hermitian, trace 1, positive
+        semidefinite; checked when concrete) instead of
         :math:`|0\dots0\rangle\langle 0\dots0|`.
     fuse : bool, default True
         Fuse diagonal runs and single-qubit layers between noise channels.
@@ -352,8 +348,11 @@ def density_matrix(
     Raises
     ------
     ValueError
-        For invalid inputs or channels, or a simulation that does not fit in
-        memory (:class:`~qinspired.SimulationTooLargeError`).
+        For invalid inputs or channels, an ``initial_state`` that is not a
+        density matrix, a simulation that does not fit in memory
+        (:class:`~qinspired.SimulationTooLargeError`), or finite data whose
+        simulation overflowed (the result is checked once per call; inside
+        ``jit``, ``vmap`` or ``grad`` it cannot be, and an overflow gives NaN).
 
     Notes
     -----
@@ -377,6 +376,15 @@ def density_matrix(
     >>> round(float(density_expectation(noisy, "Z0 Z1")), 4)  # (1 - p)**2
     0.81
     """
+    out = _density_matrix(circuit, x, weights, noise, initial_state, fuse, basis)
+    return check_finite_result(out, (x, weights, initial_state),
+                               "density_matrix: the density-matrix entries")
+
+
+def _density_matrix(circuit: Any, x: Any, weights: Any, noise: Any, initial_state: Any,
+                    fuse: bool, basis: str) -> jax.Array:
+    """:func:`density_matrix` without the check of its result (for callers that check
+    a whole chunked computation once, without a host synchronisation per chunk)."""
     if basis not in _BASES:
         raise ValueError(f"basis must be one of {sorted(_BASES)}, got {basis!r}")
     circ = as_circuit(circuit)
@@ -423,7 +431,9 @@ def density_expectation(rho: Any, observable: ObservableLike) -> jax.Array:
     Parameters
     ----------
     rho : array, shape (..., 2**n, 2**n)
-        Density matrices.
+        Density matrices: Hermitian, trace 1 (within 1e-3, as for sampling)
+        and positive semidefinite, checked when concrete (see
+        :func:`~qinspired.circuits._checks.check_density_matrix`).
     observable : PauliSum or str
         For example ``pauli("Z0 Z1") - 0.5 * pauli("X2")`` or ``"Z0"``.
 
@@ -431,12 +441,20 @@ def density_expectation(rho: Any, observable: ObservableLike) -> jax.Array:
     -------
     jax.Array, shape (...)
         Real expectation values; differentiable.
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape, or a concrete ``rho`` that is not a density matrix.
     """
     rho = jnp.asarray(rho)
     dim = rho.shape[-1] if rho.ndim >= 2 else 0
     n = int(dim).bit_length() - 1
     if rho.ndim < 2 or dim < 2 or 2**n != dim or rho.shape[-2] != dim:
         raise ValueError(f"rho must have shape (..., 2**n, 2**n), got {rho.shape}")
+    check_density_matrix(rho, "density_expectation: rho", herm_atol=1e-4, trace_atol=PROB_ATOL)
+    if not jnp.iscomplexobj(rho):  # the Pauli phases below are complex
+        rho = rho.astype(complex_dtype())
     obs = as_pauli_sum(observable)
     if obs.max_wire >= n:
         raise ValueError(f"observable acts on wire {obs.max_wire}; the state has {n} qubits")

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from qinspired._validation import check_wires
+from qinspired.circuits._checks import check_key, check_normalised
 from qinspired.circuits.observables import ObservableLike, as_pauli_sum
 from qinspired.circuits.shots import sample_bits
 from qinspired.circuits.statevector import statevector
@@ -41,7 +42,8 @@ def probabilities(psi: Any, wires: Sequence[int] | None = None) -> jax.Array:
     Parameters
     ----------
     psi : array, shape (..., 2**n)
-        States.
+        Normalised states (checked when concrete, with the tolerance of
+        :func:`sample`: the squared norms must be 1 within 1e-3).
     wires : sequence of int, optional
         Keep these wires, in this order (the first is the most significant
         bit of the result's index); default all wires.
@@ -53,6 +55,7 @@ def probabilities(psi: Any, wires: Sequence[int] | None = None) -> jax.Array:
     psi = jnp.asarray(psi)
     n = _n_qubits(psi)
     wires = check_wires(wires, n)
+    check_normalised(psi, "probabilities")
     p = jnp.abs(psi) ** 2
     batch = psi.shape[:-1]
     if wires == tuple(range(n)):
@@ -90,7 +93,9 @@ def expectation(psi: Any, observable: ObservableLike) -> jax.Array:
     Parameters
     ----------
     psi : array, shape (..., 2**n)
-        States.
+        Normalised states (checked when concrete, with the tolerance of
+        :func:`sample`: the squared norms must be 1 within 1e-3); the
+        expectation is not renormalised.
     observable : PauliSum or str
         For example ``pauli("Z0 Z1") - 0.5 * pauli("X2")`` or ``"Z0"``.
 
@@ -98,8 +103,20 @@ def expectation(psi: Any, observable: ObservableLike) -> jax.Array:
     -------
     jax.Array, shape (...)
         Real expectation values.
+
+    Raises
+    ------
+    ValueError
+        For a concrete state that contains NaN or inf or is not normalised.
     """
     psi = jnp.asarray(psi)
+    _n_qubits(psi)  # the shape first
+    check_normalised(psi, "expectation")
+    return _expectation(psi, observable)
+
+
+def _expectation(psi: jax.Array, observable: ObservableLike) -> jax.Array:
+    """:func:`expectation` without the check of the state's norm."""
     n = _n_qubits(psi)
     obs = as_pauli_sum(observable)
     if obs.max_wire >= n:
@@ -124,7 +141,8 @@ def expval(
 
     Differentiable: ``jax.grad(lambda w: expval(c, "Z0", x, w))(w0)``.
     """
-    return expectation(statevector(circuit, x, weights), observable)
+    # statevector checks its result (finite; normalised by construction)
+    return _expectation(statevector(circuit, x, weights), observable)
 
 
 def sample(
@@ -135,7 +153,8 @@ def sample(
     Parameters
     ----------
     key : jax.random key
-        The explicit random key; the same key gives the same bits.
+        The explicit random key (``jax.random.key(seed)``; an integer seed is
+        refused); the same key gives the same bits.
     psi : array, shape (..., 2**n)
         States; each state in the batch gets its own draws.
     shots : int
@@ -152,6 +171,7 @@ def sample(
     --------
     qinspired.circuits.shots.sample_bits : the same for density matrices, with readout errors.
     """
+    check_key(key, "sample")
     return sample_bits(key, psi, shots, wires, density=False)
 
 

@@ -39,7 +39,9 @@ import jax
 import numpy as np
 
 from qinspired._validation import check_choice, is_int
+from qinspired.circuits._checks import check_key
 from qinspired.circuits.circuit import Circuit
+from qinspired.circuits.noise_model import one_unused_noise_warning
 from qinspired.circuits.observables import ObservableLike, as_pauli_sum
 from qinspired.circuits._shots_core import (
     check_shots,
@@ -350,6 +352,7 @@ def _extrapolate_with_gradient(lam: np.ndarray, y: np.ndarray, method: str,
 
 # ----------------------------------------------------------------------------- ZNE
 
+@one_unused_noise_warning()  # one warning per call, not one per scale factor
 def zero_noise_extrapolation(
     circuit: Any,
     observable: ObservableLike,
@@ -461,6 +464,7 @@ def zero_noise_extrapolation(
         if key is None:
             raise ValueError("zero_noise_extrapolation: shots were requested; pass an explicit "
                              "`key` (the same key gives the same estimate)")
+        check_key(key, "zero_noise_extrapolation")
     n = circ.n_qubits
     if scaling == "folding":
         lam = np.array([folded_scale_factor(circ, f) for f in lam_req])

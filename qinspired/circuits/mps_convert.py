@@ -218,6 +218,9 @@ def _canonical_tensors(mps: MPS) -> list[np.ndarray]:
         ts[k] = q.T.reshape(q.shape[1], d, b)
         ts[k - 1] = np.einsum("ipj,kj->ipk", ts[k - 1], r)
     nrm = np.linalg.norm(ts[0])
+    if not np.isfinite(nrm):
+        raise ValueError("mps_to_circuit: the MPS's norm overflowed (it is not finite although "
+                         "every tensor is); rescale the site tensors")
     if not nrm > 0:
         raise ValueError("mps_to_circuit: the MPS is the zero vector")
     ts[0] = ts[0] / nrm
@@ -267,7 +270,8 @@ def mps_to_circuit(mps: MPS, *, max_bond: int | None = None) -> tuple[Circuit, f
     Raises
     ------
     ValueError
-        For a site that is not a qubit, a zero state or a bad ``max_bond``.
+        For a site that is not a qubit, a tensor with NaN or inf, a zero
+        state or a bad ``max_bond``.
 
     Notes
     -----
@@ -293,6 +297,10 @@ def mps_to_circuit(mps: MPS, *, max_bond: int | None = None) -> tuple[Circuit, f
     if set(mps.phys_dims) != {2}:
         raise ValueError(f"mps_to_circuit: every site must be a qubit (dimension 2), got "
                          f"physical dimensions {mps.phys_dims}")
+    for k, t in enumerate(mps.tensors):
+        if not np.all(np.isfinite(np.asarray(t))):
+            raise ValueError(f"mps_to_circuit: site tensor {k} contains NaN or inf; the MPS "
+                             "must be finite")
     error = 0.0
     if max_bond is not None:
         check_int("mps_to_circuit", "max_bond", max_bond, 1)

@@ -45,6 +45,7 @@ import numpy as np
 
 from qinspired._pytree import unchecked
 from qinspired._validation import check_int, check_memory
+from qinspired.circuits._checks import check_finite_result
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits._engine.ops import (
     angles,
@@ -325,6 +326,14 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
         ``.mps`` (site tensors with a leading batch axis when batched) and
         ``.truncation_error`` (per state; see :class:`MPSResult`).
 
+    Raises
+    ------
+    ValueError
+        For invalid inputs, a simulation that does not fit in memory, or
+        finite data whose simulation overflowed (the result is checked once
+        per call; inside ``jit``, ``vmap`` or ``grad`` it cannot be, and an
+        overflow gives NaN).
+
     Examples
     --------
     >>> import numpy as np
@@ -336,6 +345,8 @@ def mps_state(circuit: Any, x: Any = None, weights: Any = None, *, max_bond: int
     [0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5]
     """
     (tensors, err), scan, dims, _ = _simulate("mps_state", circuit, x, weights, max_bond)
+    check_finite_result((tensors, err), (x, weights),
+                        "mps_state: the site tensors and truncation errors")
     if scan:
         tensors = [_cut(tensors, np.int32(k), rows=a, cols=b)
                    for k, (a, b) in enumerate(zip(dims, dims[1:]))]

@@ -35,11 +35,14 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import os
+import warnings
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -61,7 +64,7 @@ from qinspired.circuits.circuit import Operation
 from qinspired.circuits.gates import GATES, canonical_gate_name
 from qinspired.circuits.statevector import real_dtype
 
-__all__ = ["NoiseModel"]
+__all__ = ["NoiseModel", "UnusedNoiseWarning", "warn_if_unused"]
 
 Wires = tuple[int, ...]
 _QUBIT_KEYS = ("t1", "t2", "excited_population", "p1", "p0given1", "p1given0")
@@ -127,6 +130,55 @@ def _describe(noise: Any, after: tuple[str, ...] | None, wires: Wires | None) ->
     params = ", ".join(f"{n}={_fmt(v)}" for n, v in noise.params().items())
     where = "" if after is None else f" after {list(after)}"
     return f"{noise._label}({params}){where} on {'all wires' if wires is None else wires}"
+
+
+class UnusedNoiseWarning(UserWarning):
+    """A non-empty noise model none of whose rules can act on the circuit's wires.
+
+    Rules on wires a circuit does not have are dropped on purpose (a model
+    calibrated for a larger device applies to a smaller circuit), but when
+    every rule is dropped the "noisy" result is the noiseless one, which is
+    rarely what was meant.
+    """
+
+
+# Set inside :func:`one_unused_noise_warning`: whether that scope has warned already.
+_WARNED: contextvars.ContextVar[list | None] = contextvars.ContextVar("_WARNED", default=None)
+
+
+@contextlib.contextmanager
+def one_unused_noise_warning() -> Iterator[None]:
+    """Within this block :func:`warn_if_unused` warns at most once (for functions that
+    simulate or read out the same circuit several times in one call)."""
+    if _WARNED.get() is not None:  # an enclosing scope decides
+        yield
+        return
+    token = _WARNED.set([])
+    try:
+        yield
+    finally:
+        _WARNED.reset(token)
+
+
+def warn_if_unused(noise: Any, n_qubits: int) -> None:
+    """Warn (:class:`UnusedNoiseWarning`) when a non-empty :class:`NoiseModel` has no rule
+    that can act on a circuit of ``n_qubits`` wires: every channel and readout rule names
+    only absent wires. Anything else (None, an empty model, other objects) passes."""
+    if not isinstance(noise, NoiseModel) or noise.is_empty or noise.acts_on(n_qubits):
+        return
+    warned = _WARNED.get()
+    if warned:
+        return
+    named = sorted({w for rule in noise.rules + noise.readout for w in rule.wires or ()})
+    warnings.warn(
+        f"the noise model has {len(noise.rules) + len(noise.readout)} rule(s), on wires "
+        f"{named}, and none acts on this {n_qubits}-qubit circuit (wires 0..{n_qubits - 1}): "
+        "the result is noiseless. Rules on absent wires are dropped on purpose (a model "
+        "calibrated for a larger device); check the wires if noise was intended",
+        UnusedNoiseWarning, stacklevel=3,
+    )
+    if warned is not None:
+        warned.append(True)
 
 
 @jax.jit
@@ -274,6 +326,22 @@ class NoiseModel:
                 if w < n:
                     out[w] = rule.error.validate(f"on wire {w}")
         return tuple(out)
+
+    def acts_on(self, n_qubits: int) -> bool:
+        """Whether some rule can act on a circuit of ``n_qubits`` wires.
+
+        A rule without ``wires`` can; a 1-qubit channel or a readout error on
+        listed wires can when one of them is below ``n_qubits``; a 2-qubit
+        channel on ``(a, b)`` when both are. (Whether the circuit has the
+        gates a rule follows is not considered.) False for an empty model.
+        """
+        for rule in self.rules:
+            if rule.wires is None:
+                return True
+            present = [w < n_qubits for w in rule.wires]
+            if all(present) if rule.channel.n_wires == 2 else any(present):
+                return True
+        return any(rule.wires is None or min(rule.wires) < n_qubits for rule in self.readout)
 
     @property
     def is_empty(self) -> bool:

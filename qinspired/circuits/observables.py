@@ -13,9 +13,32 @@ import re
 from dataclasses import dataclass
 from typing import Sequence, Union
 
+import numpy as np
+
 __all__ = ["PauliSum", "as_pauli_sum", "pauli"]
 
 _TOKEN = re.compile(r"^([IXYZ])(\d+)$")
+
+
+def _real_coefficient(value: object) -> float:
+    """``value`` as a float; a complex number with a non-zero imaginary part is refused.
+
+    A Pauli sum with complex coefficients is not Hermitian, so its
+    "expectation" would not be a measurable (real) value.
+    """
+    if isinstance(value, complex) or np.iscomplexobj(value):
+        z = complex(value)  # type: ignore[arg-type]
+        if z.imag != 0:
+            raise ValueError(
+                f"observables take real coefficients (a PauliSum is a Hermitian observable), "
+                f"got {z!r}; for a non-Hermitian combination, measure its real and "
+                "imaginary parts as two observables"
+            )
+        value = z.real
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a Pauli coefficient must be a real number, got {value!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -34,7 +57,7 @@ class PauliSum:
     def __post_init__(self) -> None:
         clean = []
         for coef, ops in self.terms:
-            coef = float(coef)
+            coef = _real_coefficient(coef)
             if not math.isfinite(coef):
                 raise ValueError(f"Pauli coefficient must be finite, got {coef}")
             wires = [w for w, _ in ops]
@@ -62,7 +85,7 @@ class PauliSum:
     __radd__ = __add__
 
     def __mul__(self, scalar: float) -> "PauliSum":
-        return PauliSum(tuple((c * float(scalar), ops) for c, ops in self.terms))
+        return PauliSum(tuple((c * _real_coefficient(scalar), ops) for c, ops in self.terms))
 
     __rmul__ = __mul__
 
@@ -90,7 +113,7 @@ def pauli(label: str, coef: float = 1.0, wires: Sequence[int] | None = None) -> 
         or dense, ``"ZZIX"`` (letter ``k`` acts on wire ``k``, or on
         ``wires[k]`` when ``wires`` is given).
     coef : float, default 1.0
-        The coefficient.
+        The coefficient (real: complex values are refused).
     wires : sequence of int, optional
         Wires for a dense label.
 

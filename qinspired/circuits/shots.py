@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_memory, check_wires, is_traced
+from qinspired.circuits._checks import PROB_ATOL, check_density_matrix, check_key
 from qinspired.circuits._shots_core import (
     apply_confusion,
     check_shots,
@@ -56,7 +57,7 @@ __all__ = [
 
 # Tolerance for accepting a state's probabilities (float32 states sum to 1 within ~1e-6 per
 # amplitude; a few hundred noisy gates accumulate more).
-_PROB_ATOL = 1e-3
+_PROB_ATOL = PROB_ATOL
 
 
 
@@ -98,6 +99,8 @@ def _state_kind(state: Any, density: bool | None) -> tuple[jnp.ndarray, int, boo
         n = _n_from_dim(shape[-1], shape, "statevector")
     if not is_traced(state) and not np.all(np.isfinite(np.asarray(state))):
         raise ValueError("the state contains NaN or inf")
+    if density:  # Hermitian, trace 1, positive semidefinite (concrete input only)
+        check_density_matrix(state, "the density matrix", herm_atol=1e-4, trace_atol=PROB_ATOL)
     return jnp.asarray(state), n, bool(density)
 
 
@@ -167,11 +170,14 @@ def sample_bits(
     Parameters
     ----------
     key : jax.random key
-        The explicit random key. The same key gives the same bits; the key is
-        split once into a sampling key and a readout key, so the true
-        outcomes do not depend on whether readout errors are given.
+        The explicit random key (``jax.random.key(seed)``; an integer seed is
+        refused, as by :func:`~qinspired.circuits.trajectories`). The same
+        key gives the same bits; the key is split once into a sampling key
+        and a readout key, so the true outcomes do not depend on whether
+        readout errors are given.
     state : array, shape (..., 2**n) or (..., 2**n, 2**n)
-        Statevectors or density matrices (any batch shape).
+        Statevectors or density matrices (any batch shape). Concrete density
+        matrices must be Hermitian, of trace 1 and positive semidefinite.
     shots : int
         Number of shots per state (>= 1).
     wires : sequence of int, optional
@@ -207,6 +213,7 @@ def sample_bits(
     >>> counts(sample_bits(jax.random.key(0), psi, 5))
     {'10': 5}
     """
+    check_key(key, "sample_bits")
     shots = check_shots(shots, "sample_bits")
     arr, n, is_density = _state_kind(state, density)
     wires = check_wires(wires, n)
@@ -334,7 +341,8 @@ def estimate_expectation(
     Parameters
     ----------
     key : jax.random key
-        Split into one key per term; the same key gives the same estimate.
+        Split into one key per term; the same key gives the same estimate
+        (``jax.random.key(seed)``; an integer seed is refused).
     state : array, shape (..., 2**n) or (..., 2**n, 2**n)
         Statevectors or density matrices.
     observable : PauliSum or str
@@ -361,6 +369,7 @@ def estimate_expectation(
     Terms are not grouped: commuting terms such as ``Z0`` and ``Z0 Z1``
     could share shots, at the price of correlated errors.
     """
+    check_key(key, "estimate_expectation")
     shots = check_shots(shots, "estimate_expectation")
     arr, n, is_density, obs = _prepare_observable(state, observable, density)
     mats = confusion_matrices(readout, n)

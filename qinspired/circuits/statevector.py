@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qinspired._validation import check_memory
+from qinspired._validation import check_memory, format_count
+from qinspired.circuits._checks import check_finite_result
 from qinspired.circuits._engine.ops import (
     WORKSPACE_FACTOR,
     angles,
@@ -120,15 +121,19 @@ def statevector(
     Raises
     ------
     ValueError
-        For NaN/inf data, a wrong number of features or weights, or a
+        For NaN/inf data, a wrong number of features or weights, a
         simulation that does not fit in device memory
-        (:class:`~qinspired.SimulationTooLargeError`).
+        (:class:`~qinspired.SimulationTooLargeError`), or finite data whose
+        simulation overflowed (an angle beyond float32's range, e.g. a ZZ
+        phase of two features of 1e20): the result is checked once per call.
 
     Notes
     -----
     The function is jitted once per circuit structure and batch layout;
     calling it again with new data of the same shapes does not retrace. It is
-    differentiable with :func:`jax.grad` in ``x`` and ``weights``.
+    differentiable with :func:`jax.grad` in ``x`` and ``weights``. Inside
+    ``jit``, ``vmap`` or ``grad`` the result cannot be checked: an overflow
+    gives NaN amplitudes there.
 
     Examples
     --------
@@ -149,6 +154,7 @@ def statevector(
         f"statevector simulation of {n} qubits for {n_states} state(s)",
     )
     out = _run(cast_matrices(circ), xf, wf, psi_flat, fuse=fuse, x_batched=xb, w_batched=wb, psi_batched=psb)
+    check_finite_result(out, (x, weights, initial_state), "statevector: the amplitudes")
     return out.reshape(batch + (2**n,))
 
 
@@ -174,9 +180,25 @@ def unitary(circuit: Any, x: Any = None, weights: Any = None) -> np.ndarray:
     """The circuit's full ``(2**n, 2**n)`` unitary for one data point, as NumPy.
 
     Column ``j`` is the state the circuit makes from basis state ``j``.
+
+    Raises
+    ------
+    SimulationTooLargeError
+        When the matrix and the simulation of its ``2**n`` columns (about
+        six ``(2**n, 2**n)`` complex arrays at once) would not fit in memory;
+        checked before anything is allocated.
     """
     circ = as_circuit(circuit)
-    dim = 2**circ.n_qubits
+    n = circ.n_qubits
+    dim = 2**n
+    # the identity, its batched copy for the simulation, the simulation's workspace
+    # and the result brought back to the host, all at once
+    check_memory(
+        (WORKSPACE_FACTOR + 3) * dim * dim * complex_dtype().itemsize,
+        f"unitary of {n} qubits ({dim} x {dim} = {format_count(dim * dim)} entries, "
+        f"simulated as {format_count(dim)} states)",
+        advice="use fewer qubits, or statevector() for the states you need",
+    )
     basis = np.eye(dim, dtype=complex_dtype())
     xs = None if x is None else np.broadcast_to(np.asarray(x, float), (dim, circ.n_features))
     ws = None if weights is None else np.broadcast_to(

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qinspired._validation import check_int, check_memory
+from qinspired.circuits._checks import check_finite_result, check_key
 from qinspired.circuits._engine.ops import (
     WORKSPACE_FACTOR,
     angles,
@@ -265,12 +266,7 @@ def trajectories(
     circ = as_circuit(circuit)
     n = circ.n_qubits
     n_traj = check_int("trajectories", "n_trajectories", n_trajectories, 1)
-    if not (isinstance(key, jax.Array) and (
-            jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
-            or (key.dtype == jnp.uint32 and key.shape == (2,)))):
-        raise ValueError(
-            f"trajectories: key must be a JAX random key (jax.random.key(seed)), got {key!r}"
-        )
+    check_key(key, "trajectories")
     psi0, pb = prepare_state(initial_state, n)
     batch, (xf, wf, pf), (xb, wb, pbat) = batch_inputs(circ, x, weights, psi0, pb, (2**n,))
     n_states = int(np.prod(batch, dtype=np.int64)) if batch else 1
@@ -283,6 +279,7 @@ def trajectories(
     out = _run_trajectories(cast_matrices(circ), xf, wf, pf, channels, key, layout=layout,
                             fuse=bool(fuse), n_states=n_states, n_trajectories=n_traj,
                             x_batched=xb, w_batched=wb, psi_batched=pbat, scan=scan)
+    check_finite_result(out, (x, weights, initial_state), "trajectories: the amplitudes")
     return out.reshape(batch + (n_traj, 2**n))
 
 

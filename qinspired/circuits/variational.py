@@ -68,7 +68,7 @@ from qinspired.circuits._shots_core import apply_confusion, marginal
 from qinspired.circuits.ansatz import ANSATZE, apply_ansatz, readout_wires, variational_circuit
 from qinspired.circuits.circuit import Circuit
 from qinspired.circuits.density import density_matrix
-from qinspired.circuits.noise_model import NoiseModel
+from qinspired.circuits.noise_model import NoiseModel, one_unused_noise_warning
 from qinspired.circuits.observables import ObservableLike
 from qinspired.circuits.shots import (
     confusion_matrices,
@@ -218,6 +218,7 @@ class VariationalModel:
         mats = confusion_matrices(self.noise, n)
         return p if mats is None else apply_confusion(p, mats[np.asarray(wires)])
 
+    @one_unused_noise_warning()  # the simulation and the readout: one warning
     def probabilities(self, w: jax.Array, X: jax.Array, wires: tuple[int, ...]) -> jax.Array:
         r"""Born probabilities ``(batch, 2**m)`` of the measured ``wires`` (in that order).
 
@@ -226,6 +227,7 @@ class VariationalModel:
         """
         return self.probabilities_from_states(self.states(w, X), tuple(wires))
 
+    @one_unused_noise_warning()
     def expectations(self, w: jax.Array, X: jax.Array,
                      observables: tuple[ObservableLike, ...] | None = None) -> jax.Array:
         r"""Expectation values ``(batch, k)``: of each observable, or :math:`\langle Z_q\rangle` per wire.

@@ -396,6 +396,9 @@ def resolve_noise(circuit: Circuit, noise: Any) -> tuple[tuple, tuple]:
     """``(channels, layout)``: the distinct channel pytrees (traced arguments, each
     passed once however often it is applied) and the static ``(position, slot,
     wires)`` of every channel application, in order (``slot`` indexes ``channels``).
+
+    Warns (:class:`~qinspired.circuits.noise_model.UnusedNoiseWarning`) when a
+    non-empty noise model has no rule on any wire of the circuit.
     """
     if noise is None:
         return (), ()
@@ -404,6 +407,9 @@ def resolve_noise(circuit: Circuit, noise: Any) -> tuple[tuple, tuple]:
             f"noise must be a NoiseModel (with a `channels_after` method) or None, "
             f"got {type(noise).__name__}"
         )
+    from qinspired.circuits.noise_model import warn_if_unused  # it imports this module
+
+    warn_if_unused(noise, circuit.n_qubits)
     slots: dict[int, int] = {}
     channels: list = []
     layout = []
