@@ -19,6 +19,7 @@ __all__ = [
     "check_choice",
     "check_finite_output",
     "check_float32_range",
+    "check_float_dtype",
     "check_in_range",
     "check_int",
     "check_memory",
@@ -240,6 +241,26 @@ def check_memory(n_bytes: int, what: str, device: Any = None, *,
 def is_int(value: Any) -> bool:
     """True for Python and NumPy integers (booleans excluded)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_float_dtype(owner: str, dtype: Any) -> np.dtype:
+    """``dtype`` as a real floating NumPy dtype, or ``ValueError`` naming ``owner``.
+
+    Parameters start as small noise around fixed values: an integer dtype would
+    truncate them (to an all-zero model), a complex one make the outputs complex.
+    """
+    import jax.numpy as jnp
+
+    try:
+        out = jnp.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"{owner}: dtype={dtype!r} is not a dtype; use a real floating dtype "
+                         "such as jnp.float32") from None
+    if not jnp.issubdtype(out, jnp.floating):
+        raise ValueError(f"{owner}: dtype={out.name} must be a real floating dtype (float32, "
+                         "float64, float16 or bfloat16); an integer dtype would truncate the "
+                         "initial tensors to zero")
+    return out
 
 
 def check_int(owner: str, name: str, value: Any, minimum: int) -> int:

@@ -307,3 +307,29 @@ def test_kernel_states_that_do_not_fit_say_what_works() -> None:
     X = np.random.default_rng(0).uniform(size=(4, 40))   # 40 qubits: 8 TiB per state
     with pytest.raises(SimulationTooLargeError, match=r"PCA\(n_components=8\).*backend='mps'"):
         QuantumKernelSVC().fit(X, [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("dtype", [jnp.int32, jnp.bool_, jnp.complex64, "not a dtype"])
+def test_network_initialisers_refuse_non_real_floating_dtypes(dtype) -> None:
+    from qinspired.tn.mps_model import init_labelled_mps
+    from qinspired.tn.ttn import init_ttn
+
+    for init, owner in ((init_labelled_mps, "init_labelled_mps"), (init_ttn, "init_ttn")):
+        with pytest.raises(ValueError, match=f"{owner}: dtype="):
+            init(jax.random.key(0), 4, 2, 2, 2, dtype=dtype)
+    model = init_labelled_mps(jax.random.key(0), 4, 2, 2, 2, dtype=jnp.float32)
+    assert all(t.dtype == jnp.float32 for t in model.tensors)
+
+
+def test_to_tensornetwork_of_a_zero_state_says_it_cannot_be_normalised() -> None:
+    from qinspired.tn.interop import to_tensornetwork
+    from qinspired.tn.mps import MPS
+
+    bonds = [1, 2, 2, 1]
+    zero = MPS(tuple(jnp.zeros((bonds[k], 2, bonds[k + 1])) for k in range(3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # no numpy division warning either
+        with pytest.raises(ValueError, match="norm is zero"):
+            to_tensornetwork(zero, center_position=0)
+        copied = to_tensornetwork(zero)                 # copying the tensors is fine
+    assert all(np.all(np.asarray(t) == 0) for t in copied.tensors)

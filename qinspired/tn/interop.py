@@ -65,8 +65,9 @@ def to_tensornetwork(mps: MPS, *, center_position: int | None = None,
         The state.
     center_position : int, optional
         When given, tensornetwork canonicalises the state around this site
-        and normalises it; by default the tensors are copied unchanged and
-        the ``FiniteMPS`` has ``center_position=None``.
+        and normalises it (a state of norm zero cannot be: ``ValueError``);
+        by default the tensors are copied unchanged and the ``FiniteMPS`` has
+        ``center_position=None``.
     backend : str, default "numpy"
         tensornetwork backend of the result (``"numpy"`` or ``"jax"``; the
         others work when their library is installed).
@@ -88,8 +89,14 @@ def to_tensornetwork(mps: MPS, *, center_position: int | None = None,
     tensors = [np.asarray(t) for t in mps.tensors]
     if center_position is None:
         return tn.FiniteMPS(tensors, canonicalize=False, backend=backend)
-    return tn.FiniteMPS(tensors, center_position=int(center_position), canonicalize=True,
-                        backend=backend)
+    with np.errstate(divide="ignore", invalid="ignore"):    # a zero norm is reported below
+        out = tn.FiniteMPS(tensors, center_position=int(center_position), canonicalize=True,
+                           backend=backend)
+    if not all(np.all(np.isfinite(np.asarray(t))) for t in out.tensors):
+        raise ValueError("to_tensornetwork: normalising around center_position gave NaN or "
+                         "inf: the state's norm is zero, or under- or overflows its dtype; pass "
+                         "center_position=None to copy the tensors unchanged")
+    return out
 
 
 def from_tensornetwork(finite_mps: Any) -> MPS:

@@ -76,7 +76,7 @@ import numpy as np
 
 from qinspired._pytree import pytree_dataclass, static_field
 from qinspired._random import numpy_rng
-from qinspired._validation import check_int, check_memory, check_real
+from qinspired._validation import check_float_dtype, check_int, check_memory, check_real
 
 __all__ = [
     "LabelledMPS",
@@ -213,6 +213,7 @@ def init_labelled_mps(key: jax.Array, n_sites: int, local_dim: int, n_outputs: i
     n_out = check_int("init_labelled_mps", "n_outputs", n_outputs, 1)
     chi = check_int("init_labelled_mps", "bond_dim", bond_dim, 1)
     noise = check_real("init_labelled_mps", "noise", noise)
+    dtype = check_float_dtype("init_labelled_mps", dtype)
     c = n // 2 if center is None else check_int("init_labelled_mps", "center", center, 0)
     if c >= n:
         raise ValueError(f"init_labelled_mps: center={c} must be < n_sites={n}")

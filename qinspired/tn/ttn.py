@@ -49,7 +49,7 @@ import numpy as np
 
 from qinspired._pytree import pytree_dataclass, static_field
 from qinspired._random import numpy_rng
-from qinspired._validation import check_int, check_memory, check_real
+from qinspired._validation import check_float_dtype, check_int, check_memory, check_real
 
 __all__ = ["TTN", "contract_ttn", "init_ttn", "ttn_logits"]
 
@@ -159,6 +159,7 @@ def init_ttn(key: jax.Array, n_sites: int, local_dim: int, n_outputs: int, bond_
     n_out = check_int("init_ttn", "n_outputs", n_outputs, 1)
     chi = check_int("init_ttn", "bond_dim", bond_dim, 1)
     noise = check_real("init_ttn", "noise", noise)
+    dtype = check_float_dtype("init_ttn", dtype)
     w = np.eye(d)[0] if reference is None else np.asarray(reference, dtype=np.float64)
     if w.shape != (d,):
         raise ValueError(f"init_ttn: reference must have shape ({d},), got {w.shape}")
