@@ -55,9 +55,6 @@ __all__ = [
     "sample_bits",
 ]
 
-# Tolerance for accepting a state's probabilities (float32 states sum to 1 within ~1e-6 per
-# amplitude; a few hundred noisy gates accumulate more).
-_PROB_ATOL = PROB_ATOL
 
 
 
@@ -112,14 +109,14 @@ def _check_probabilities(p: jnp.ndarray, what: str) -> None:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"invalid probabilities from {what}: NaN or inf")
     low = float(arr.min()) if arr.size else 0.0
-    if low < -_PROB_ATOL:
+    if low < -PROB_ATOL:
         raise ValueError(f"invalid probabilities from {what}: an entry is {low:.3g} < 0 "
                          "(is the state a valid, normalised state?)")
     total = arr.sum(axis=-1)
     dev = float(np.max(np.abs(total - 1.0))) if total.size else 0.0
-    if dev > _PROB_ATOL:
+    if dev > PROB_ATOL:
         raise ValueError(f"invalid probabilities from {what}: they sum to 1 +- {dev:.3g} "
-                         f"(allowed {_PROB_ATOL}); normalise the state first")
+                         f"(allowed {PROB_ATOL}); normalise the state first")
 
 
 def confusion_matrices(readout: Any, n_wires: int) -> jnp.ndarray | None:
